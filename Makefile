@@ -1,0 +1,64 @@
+# planhub: `make local` runs the API on 127.0.0.1; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+LINT_VENV := .venv-lint
+PY := $(VENV)/bin/python
+PORT ?= 3000
+export AWS_DEFAULT_REGION ?= us-east-1
+FUNCTION_DIRS := $(sort $(wildcard functions/*/))
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/planhub/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(LINT_VENV)/.installed: requirements-lint.txt
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet -r requirements-lint.txt
+	touch $@
+
+install: $(VENV)/.installed $(LINT_VENV)/.installed ## Create the virtual environments
+
+local: $(VENV)/.installed ## Run the whole API on http://127.0.0.1:$(PORT) (moto, no Docker)
+	PORT=$(PORT) $(PY) -m planhub_local.server
+
+token: $(VENV)/.installed ## Print tokens for the demo users
+	$(PY) -m planhub_local.tokens
+
+seed: $(VENV)/.installed ## Load a seed file into a running `make local` (FILE=seeds/demo.json)
+	$(PY) -m planhub_local.seed --url http://127.0.0.1:$(PORT) $(FILE)
+
+openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code's models
+	$(PY) -m planhub_local.openapi > docs/openapi.json
+
+lint: $(VENV)/.installed $(LINT_VENV)/.installed ## ruff, mypy and cfn-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/planhub/planhub planhub_local
+	@for dir in $(FUNCTION_DIRS); do echo "mypy $$dir"; done >/dev/null
+	$(VENV)/bin/mypy $(addsuffix app.py,$(FUNCTION_DIRS))
+	$(LINT_VENV)/bin/cfn-lint template.yaml
+
+pytest: $(VENV)/.installed ## Run the test suite only
+	$(PY) -m pytest -n 2
+
+test: lint pytest ## Everything CI runs: lint, types, template, tests
+
+format: $(VENV)/.installed ## Format and fix what ruff can
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(VENV)/.installed ## Run the benchmarks and print their figures
+	$(PY) -m benchmarks
+
+clean: ## Remove the virtual environments and caches
+	rm -rf $(VENV) $(LINT_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+.PHONY: help install local token seed openapi lint pytest test format bench clean

@@ -1,0 +1,18 @@
+"""GET /admin/companies/{companyId}: read a company (staff only)."""
+
+from planhub.catalog.models import Company
+from planhub.catalog.service import CatalogService
+from planhub.http import RestApi
+from planhub.http.responses import errors
+
+catalog = CatalogService.from_environment()
+app = RestApi()
+
+
+@app.get("/admin/companies/<companyId>", tags=["catalog"], responses=errors(401, 403, 404))
+def get_company(companyId: str) -> Company:
+    """Read a company."""
+    return catalog.get_company(app.claims, companyId)
+
+
+lambda_handler = app.handler()

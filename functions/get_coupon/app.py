@@ -1,0 +1,18 @@
+"""GET /admin/coupons/{code}: read a coupon (staff only)."""
+
+from planhub.catalog.models import Coupon
+from planhub.catalog.service import CatalogService
+from planhub.http import RestApi
+from planhub.http.responses import errors
+
+catalog = CatalogService.from_environment()
+app = RestApi()
+
+
+@app.get("/admin/coupons/<code>", tags=["catalog"], responses=errors(401, 403, 404))
+def get_coupon(code: str) -> Coupon:
+    """Read a coupon with its use count."""
+    return catalog.get_coupon(app.claims, code)
+
+
+lambda_handler = app.handler()

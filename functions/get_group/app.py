@@ -1,0 +1,18 @@
+"""GET /admin/portals/{portalId}/groups/{groupId}: read a group with its members (staff only)."""
+
+from planhub.catalog.models import GroupView
+from planhub.catalog.service import CatalogService
+from planhub.http import RestApi
+from planhub.http.responses import errors
+
+catalog = CatalogService.from_environment()
+app = RestApi()
+
+
+@app.get("/admin/portals/<portalId>/groups/<groupId>", tags=["catalog"], responses=errors(401, 403, 404))
+def get_group(portalId: str, groupId: str) -> GroupView:
+    """Read a group with its members."""
+    return catalog.get_group(app.claims, portalId, groupId)
+
+
+lambda_handler = app.handler()

@@ -1,0 +1,18 @@
+"""GET /admin/los/{loId}: read a learning object (staff only)."""
+
+from planhub.catalog.models import LearningObject
+from planhub.catalog.service import CatalogService
+from planhub.http import RestApi
+from planhub.http.responses import errors
+
+catalog = CatalogService.from_environment()
+app = RestApi()
+
+
+@app.get("/admin/los/<loId>", tags=["catalog"], responses=errors(401, 403, 404))
+def get_learning_object(loId: str) -> LearningObject:
+    """Read a learning object."""
+    return catalog.get_learning_object(app.claims, loId)
+
+
+lambda_handler = app.handler()

@@ -1,0 +1,18 @@
+"""GET /admin/portals/{portalId}: read a portal (staff only)."""
+
+from planhub.catalog.models import Portal
+from planhub.catalog.service import CatalogService
+from planhub.http import RestApi
+from planhub.http.responses import errors
+
+catalog = CatalogService.from_environment()
+app = RestApi()
+
+
+@app.get("/admin/portals/<portalId>", tags=["catalog"], responses=errors(401, 403, 404))
+def get_portal(portalId: str) -> Portal:
+    """Read a portal."""
+    return catalog.get_portal(app.claims, portalId)
+
+
+lambda_handler = app.handler()

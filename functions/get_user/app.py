@@ -1,0 +1,18 @@
+"""GET /admin/portals/{portalId}/users/{userId}: read a user (staff only)."""
+
+from planhub.catalog.models import User
+from planhub.catalog.service import CatalogService
+from planhub.http import RestApi
+from planhub.http.responses import errors
+
+catalog = CatalogService.from_environment()
+app = RestApi()
+
+
+@app.get("/admin/portals/<portalId>/users/<userId>", tags=["catalog"], responses=errors(401, 403, 404))
+def get_user(portalId: str, userId: str) -> User:
+    """Read a user of a portal."""
+    return catalog.get_user(app.claims, portalId, userId)
+
+
+lambda_handler = app.handler()

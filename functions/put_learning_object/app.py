@@ -1,0 +1,22 @@
+"""PUT /admin/los/{loId}: create or replace a learning object (staff only)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from planhub.catalog.models import LearningObject, LearningObjectBody
+from planhub.catalog.service import CatalogService
+from planhub.http import RestApi
+from planhub.http.responses import errors
+
+catalog = CatalogService.from_environment()
+app = RestApi()
+
+
+@app.put("/admin/los/<loId>", tags=["catalog"], responses=errors(400, 401, 403, 404))
+def put_learning_object(loId: str, body: Annotated[LearningObjectBody, Body()]) -> LearningObject:
+    """Create or replace a learning object."""
+    return catalog.put_learning_object(app.claims, loId, body)
+
+
+lambda_handler = app.handler()

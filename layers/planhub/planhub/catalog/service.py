@@ -1,0 +1,350 @@
+"""Catalog use cases (staff only): upsert and read portals, users, groups, learning objects,
+companies, products, clients, coupons and credit tokens.
+
+Every write goes out as one transaction together with its domain event, so the bus sees
+exactly the changes the table holds. A group's membership is the exception in size only:
+it is written in transactions of at most 99 member changes, each with its own
+"group members changed" event, so a group of 10,000 members works within DynamoDB's limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from planhub import events, permissions
+from planhub.auth.claims import Claims
+from planhub.catalog.models import (
+    AuditEntry,
+    AuditPage,
+    Client,
+    ClientBody,
+    ClientUsage,
+    ClientView,
+    Company,
+    CompanyBody,
+    Coupon,
+    CouponBody,
+    CreditToken,
+    CreditTokensBody,
+    CreditTokensIssued,
+    CreditTopUpBody,
+    Group,
+    GroupBody,
+    GroupMember,
+    GroupView,
+    LearningObject,
+    LearningObjectBody,
+    Portal,
+    PortalBody,
+    Product,
+    ProductBody,
+    User,
+    UserBody,
+    fingerprint,
+)
+from planhub.catalog.repository import CatalogRepository
+from planhub.errors import Conflict, InvalidInput, NotFound
+from planhub.events import DomainEvent, EventType
+from planhub.ids import new_token
+from planhub.observability import logger
+from planhub.settings import TableEnvironment
+from planhub.storage import (
+    Check,
+    ConditionFailed,
+    Delete,
+    Expression,
+    Put,
+    Table,
+    TransactionCanceled,
+    Update,
+    Write,
+    exists,
+    not_exists,
+)
+from planhub.storage import keys as table_keys
+from planhub.storage.keys import Key
+from planhub.storage.table import TRANSACTION_LIMIT, decode_cursor
+
+MEMBER_CHANGES_PER_TRANSACTION = TRANSACTION_LIMIT - 1  # and the event that announces them
+
+
+def current_period(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y-%m")
+
+
+class CatalogService:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.repository = CatalogRepository(table)
+
+    @classmethod
+    def from_environment(cls) -> CatalogService:
+        return cls(Table(TableEnvironment.load().table_name))
+
+    def _save(
+        self, entity_item: dict[str, Any], event: DomainEvent, *more: Write, requires: Requirement | None = None
+    ) -> None:
+        """Writes the record and its event together; `requires` must hold at that moment."""
+        writes: list[Write] = [Put(entity_item), *more, events.record(event)]
+        if requires is not None:
+            writes.append(Check(requires.key, exists()))
+        try:
+            self.table.transact(writes)
+        except TransactionCanceled as canceled:
+            if requires is not None and len(writes) - 1 in canceled.failed_conditions():
+                raise NotFound(requires.missing) from canceled
+            raise
+
+    # --- portals ------------------------------------------------------------------------
+
+    def put_portal(self, claims: Claims, portal_id: str, body: PortalBody) -> Portal:
+        permissions.require_staff(claims)
+        portal = Portal(id=portal_id, name=body.name, title=body.title)
+        previous = self.repository.find_portal_by_id(portal_id)
+        alias_key = table_keys.portal_name(portal.name)
+        writes: list[Write] = [
+            Put(
+                {**alias_key, "entity": "portal_name", "portal_id": portal_id},
+                # A name belongs to one portal: taking another portal's name is a conflict.
+                Expression("attribute_not_exists(PK) OR portal_id = :id", values={":id": portal_id}),
+            )
+        ]
+        if previous is not None and previous.name.lower() != portal.name.lower():
+            writes.append(Delete(table_keys.portal_name(previous.name)))
+        event = DomainEvent.of(EventType.PORTAL_SAVED, portal.model_dump(mode="json"), actor=claims.sub)
+        try:
+            self._save(portal.to_item(), event, *writes)
+        except TransactionCanceled as canceled:
+            if 1 in canceled.failed_conditions():
+                raise Conflict(f"The portal name {portal.name!r} belongs to another portal") from canceled
+            raise
+        return portal
+
+    def get_portal(self, claims: Claims, portal_id: str) -> Portal:
+        permissions.require_staff(claims)
+        return self.repository.portal_by_id(portal_id)
+
+    # --- users --------------------------------------------------------------------------
+
+    def put_user(self, claims: Claims, portal_id: str, user_id: str, body: UserBody) -> User:
+        permissions.require_staff(claims)
+        if user_id in body.managers:
+            raise InvalidInput("managers: a user cannot be their own manager")
+        user = User(portal_id=portal_id, id=user_id, **body.model_dump())
+        event = DomainEvent.of(EventType.USER_SAVED, user.model_dump(mode="json"), actor=claims.sub)
+        self._save(user.to_item(), event, requires=_portal(portal_id))
+        return user
+
+    def get_user(self, claims: Claims, portal_id: str, user_id: str) -> User:
+        permissions.require_staff(claims)
+        return self.repository.user(portal_id, user_id)
+
+    # --- groups -------------------------------------------------------------------------
+
+    def put_group(self, claims: Claims, portal_id: str, group_id: str, body: GroupBody) -> GroupView:
+        """Replaces the group: its title at once, its membership by difference."""
+        permissions.require_staff(claims)
+        group = Group(portal_id=portal_id, id=group_id, title=body.title)
+        self._save(
+            group.to_item(),
+            DomainEvent.of(EventType.GROUP_SAVED, group.model_dump(mode="json"), actor=claims.sub),
+            requires=_portal(portal_id),
+        )
+        current = set(self.repository.group_member_ids(portal_id, group_id))
+        wanted = set(body.members)
+        added = [m for m in body.members if m not in current]
+        removed = sorted(current - wanted)
+        self._change_members(claims, group, added, removed)
+        return GroupView(portal_id=portal_id, id=group_id, title=group.title, members=list(body.members))
+
+    def _change_members(self, claims: Claims, group: Group, added: list[str], removed: list[str]) -> None:
+        changes: list[tuple[str, str]] = [("add", m) for m in added] + [("remove", m) for m in removed]
+        for start in range(0, len(changes), MEMBER_CHANGES_PER_TRANSACTION):
+            chunk = changes[start : start + MEMBER_CHANGES_PER_TRANSACTION]
+            writes: list[Write] = []
+            for change, user_id in chunk:
+                member = GroupMember(portal_id=group.portal_id, group_id=group.id, user_id=user_id)
+                writes.append(Put(member.to_item()) if change == "add" else Delete(member.keys()))
+            event = DomainEvent.of(
+                EventType.GROUP_MEMBERS_CHANGED,
+                {
+                    "portal_id": group.portal_id,
+                    "group_id": group.id,
+                    "added": [u for c, u in chunk if c == "add"],
+                    "removed": [u for c, u in chunk if c == "remove"],
+                },
+                actor=claims.sub,
+            )
+            self.table.transact([*writes, events.record(event)])
+
+    def get_group(self, claims: Claims, portal_id: str, group_id: str) -> GroupView:
+        permissions.require_staff(claims)
+        group = self.repository.group(portal_id, group_id)
+        members = self.repository.group_member_ids(portal_id, group_id)
+        return GroupView(portal_id=portal_id, id=group_id, title=group.title, members=members)
+
+    # --- learning objects -----------------------------------------------------------------
+
+    def put_learning_object(self, claims: Claims, lo_id: str, body: LearningObjectBody) -> LearningObject:
+        permissions.require_staff(claims)
+        if lo_id in body.children:
+            raise InvalidInput("children: a learning object cannot contain itself")
+        lo = LearningObject(id=lo_id, **body.model_dump())
+        event = DomainEvent.of(EventType.LEARNING_OBJECT_SAVED, lo.model_dump(mode="json"), actor=claims.sub)
+        self._save(lo.to_item(), event, requires=_portal(body.portal))
+        return lo
+
+    def get_learning_object(self, claims: Claims, lo_id: str) -> LearningObject:
+        permissions.require_staff(claims)
+        return self.repository.learning_object(lo_id)
+
+    # --- companies and products -------------------------------------------------------------
+
+    def put_company(self, claims: Claims, company_id: str, body: CompanyBody) -> Company:
+        permissions.require_staff(claims)
+        company = Company(id=company_id, name=body.name, api_key_fingerprints=[fingerprint(k) for k in body.api_keys])
+        event = DomainEvent.of(EventType.COMPANY_SAVED, {"id": company_id, "name": company.name}, actor=claims.sub)
+        self._save(company.to_item(), event)
+        return company
+
+    def get_company(self, claims: Claims, company_id: str) -> Company:
+        permissions.require_staff(claims)
+        return self.repository.company(company_id)
+
+    def put_product(self, claims: Claims, product_id: str, body: ProductBody) -> Product:
+        permissions.require_staff(claims)
+        product = Product(id=product_id, **body.model_dump())
+        event = DomainEvent.of(EventType.PRODUCT_SAVED, product.model_dump(mode="json"), actor=claims.sub)
+        self._save(product.to_item(), event, requires=_company(body.company))
+        return product
+
+    def get_product(self, claims: Claims, product_id: str) -> Product:
+        permissions.require_staff(claims)
+        return self.repository.product(product_id)
+
+    # --- clients --------------------------------------------------------------------------
+
+    def put_client(self, claims: Claims, client_id: str, body: ClientBody) -> ClientView:
+        permissions.require_staff(claims)
+        client = Client(id=client_id, name=body.name, policy=body.policy)
+        event = DomainEvent.of(EventType.CLIENT_SAVED, client.model_dump(mode="json"), actor=claims.sub)
+        self._save(client.to_item(), event)
+        return self._client_view(client_id)
+
+    def get_client(self, claims: Claims, client_id: str) -> ClientView:
+        permissions.require_staff(claims)
+        return self._client_view(client_id)
+
+    def _client_view(self, client_id: str) -> ClientView:
+        period = current_period()
+        client, usage = self.repository.client_with_usage(client_id, period)
+        credits = client.policy.credits
+        return ClientView(
+            id=client.id,
+            name=client.name,
+            policy=client.policy,
+            balance=credits.balance if credits else None,
+            usage=usage or ClientUsage(period=period),
+        )
+
+    def top_up_credits(self, claims: Claims, client_id: str, body: CreditTopUpBody) -> ClientView:
+        """Adds to the live balance in one atomic update: no read-modify-write race."""
+        permissions.require_staff(claims)
+        event = DomainEvent.of(
+            EventType.CLIENT_CREDITS_TOPPED_UP, {"client_id": client_id, "amount": body.amount}, actor=claims.sub
+        )
+        top_up = Update(
+            table_keys.client(client_id),
+            Expression(
+                "SET policy.credits.balance = policy.credits.balance + :amount", values={":amount": body.amount}
+            ),
+            Expression("attribute_exists(PK) AND attribute_type(policy.credits, :map)", values={":map": "M"}),
+        )
+        try:
+            self.table.transact([top_up, events.record(event)])
+        except TransactionCanceled as canceled:
+            if 0 not in canceled.failed_conditions():
+                raise
+            if canceled.reasons[0].item is None:
+                raise NotFound(f"Client {client_id} not found") from canceled
+            raise Conflict("The client has no credits policy to top up; set one with PUT first") from canceled
+        return self._client_view(client_id)
+
+    # --- coupons and credit tokens -------------------------------------------------------------
+
+    def put_coupon(self, claims: Claims, code: str, body: CouponBody) -> Coupon:
+        permissions.require_staff(claims)
+        previous = self.repository.find_coupon(code)
+        coupon = Coupon(code=code, uses=previous.uses if previous else 0, **body.model_dump())
+        event = DomainEvent.of(EventType.COUPON_SAVED, coupon.model_dump(mode="json"), actor=claims.sub)
+        self._save(coupon.to_item(), event, requires=_portal(body.portal))
+        return coupon
+
+    def get_coupon(self, claims: Claims, code: str) -> Coupon:
+        permissions.require_staff(claims)
+        return self.repository.coupon(code)
+
+    def issue_credit_tokens(self, claims: Claims, portal_id: str, body: CreditTokensBody) -> CreditTokensIssued:
+        permissions.require_staff(claims)
+        self.repository.portal_by_id(portal_id)
+        lo = self.repository.learning_object(body.lo_id)
+        if not lo.available_in(portal_id):
+            raise NotFound(f"Learning object {body.lo_id} is not available in portal {portal_id}")
+        tokens = [CreditToken(token=new_token(), portal_id=portal_id, lo_id=body.lo_id) for _ in range(body.count)]
+        # The event counts the tokens but never carries them: tokens are bearer credentials.
+        event = DomainEvent.of(
+            EventType.CREDIT_TOKENS_ISSUED,
+            {"portal_id": portal_id, "lo_id": body.lo_id, "count": body.count},
+            actor=claims.sub,
+        )
+        self.table.transact([*(Put(t.to_item(), not_exists()) for t in tokens), events.record(event)])
+        return CreditTokensIssued(tokens=[t.token for t in tokens])
+
+    def record_audit(self, event: DomainEvent) -> None:
+        """Idempotent: a redelivered event finds its entry already there and changes nothing."""
+        try:
+            self.table.put(audit_item(event), not_exists())
+        except ConditionFailed:
+            logger.info("audit entry already recorded", extra={"event_id": event.id})
+
+    # --- audit trail ------------------------------------------------------------------------
+
+    def list_audit(self, claims: Claims, day: str, limit: int, cursor: str | None) -> AuditPage:
+        permissions.require_staff(claims)
+        try:
+            decode_cursor(cursor)
+        except ValueError as error:
+            raise InvalidInput("cursor: not a cursor this API gave out") from error
+        page = self.table.query(table_keys.catalog_audit_pk(day), limit=limit, cursor=cursor, newest_first=True)
+        return AuditPage(data=[AuditEntry.model_validate(i) for i in page.items], cursor=page.cursor)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A record that must exist when a write lands (checked inside the transaction)."""
+
+    key: Key
+    missing: str
+
+
+def _portal(portal_id: str) -> Requirement:
+    return Requirement(table_keys.portal(portal_id), f"Portal {portal_id} not found")
+
+
+def _company(company_id: str) -> Requirement:
+    return Requirement(table_keys.company(company_id), f"Company {company_id} not found")
+
+
+def audit_item(event: DomainEvent) -> dict[str, Any]:
+    """The audit-trail item recording a catalog event (one per event id)."""
+    return {
+        **table_keys.catalog_audit(event.occurred_at[:10], event.occurred_at, event.id),
+        "entity": "audit",
+        "event_id": event.id,
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "actor": event.actor,
+        "data": event.data,
+    }

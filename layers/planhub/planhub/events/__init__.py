@@ -1,0 +1,82 @@
+"""Domain events.
+
+A state change and its event are written in one DynamoDB transaction: the event is an
+outbox item (`record(event)` gives the write). The table's stream carries the outbox item to
+the publisher function, which puts it on the bus; rules route it to the consumers. So the
+change is never lost without its event, nor the event without its change.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from planhub.storage import Expression, Put
+from planhub.storage import keys as table_keys
+
+SOURCE = "planhub"
+OUTBOX_ENTITY = "event"
+OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
+
+
+class EventType(StrEnum):
+    """Every detail-type planhub puts on the bus. Rules in template.yaml match these strings."""
+
+    PORTAL_SAVED = "portal saved"
+    USER_SAVED = "user saved"
+    GROUP_SAVED = "group saved"
+    GROUP_MEMBERS_CHANGED = "group members changed"
+    LEARNING_OBJECT_SAVED = "learning object saved"
+    COMPANY_SAVED = "company saved"
+    PRODUCT_SAVED = "product saved"
+    CLIENT_SAVED = "client saved"
+    CLIENT_CREDITS_TOPPED_UP = "client credits topped up"
+    COUPON_SAVED = "coupon saved"
+    CREDIT_TOKENS_ISSUED = "credit tokens issued"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class DomainEvent(BaseModel):
+    """What happened, as it travels: `detail` of the EventBridge event is this model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    type: str
+    occurred_at: str = Field(default_factory=_now_iso)
+    actor: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, type_: EventType | str, data: dict[str, Any], *, actor: str | None = None) -> Self:
+        return cls(type=str(type_), data=data, actor=actor)
+
+    @classmethod
+    def from_eventbridge(cls, event: dict[str, Any]) -> Self:
+        """The domain event inside an EventBridge event (as a rule delivers it to a function)."""
+        return cls.model_validate(event["detail"])
+
+    @classmethod
+    def from_outbox_item(cls, item: dict[str, Any]) -> Self:
+        return cls.model_validate(item["detail"])
+
+    def to_outbox_item(self) -> dict[str, Any]:
+        return {
+            **table_keys.outbox_event(self.id),
+            "entity": OUTBOX_ENTITY,
+            "detail": self.model_dump(mode="json"),
+            "ttl": int(time.time()) + OUTBOX_RETENTION_SECONDS,
+        }
+
+
+def record(event: DomainEvent) -> Put:
+    """The outbox write that goes into the same transaction as the change."""
+    return Put(event.to_outbox_item(), Expression("attribute_not_exists(PK)"))

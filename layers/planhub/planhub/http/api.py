@@ -1,0 +1,59 @@
+"""`RestApi`: the resolver every endpoint function uses.
+
+It is Powertools' REST resolver with validation on, plus what every planhub endpoint
+shares: the error mapping of `planhub.http.errors`, the caller's claims from the
+authorizer, and a `lambda_handler` that logs with the request id, traces and flushes metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from planhub.auth.claims import Claims
+from planhub.errors import PlanhubError
+from planhub.http.errors import ErrorStyle, error_response, internal_error_response, validation_response
+from planhub.observability import logger, metrics, tracer
+
+
+class RestApi(APIGatewayRestResolver):
+    def __init__(self, style: ErrorStyle = ErrorStyle.MESSAGE, *, go1: bool = False) -> None:
+        super().__init__(enable_validation=True)
+        self.style = style
+        self.go1 = go1
+        self.exception_handler(PlanhubError)(self._domain_error)
+        self.exception_handler(RequestValidationError)(self._invalid_request)
+        self.exception_handler(Exception)(self._unexpected_error)
+
+    @property
+    def claims(self) -> Claims:
+        """The verified caller (the authorizer put the claims in the request context)."""
+        authorizer = self.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}
+        return Claims.from_context(authorizer.get("claims"))
+
+    def _domain_error(self, error: PlanhubError) -> Response[str]:
+        logger.info("request refused", extra={"error": type(error).__name__, "reason": error.message})
+        return error_response(error, self.style, go1=self.go1)
+
+    def _invalid_request(self, error: RequestValidationError) -> Response[str]:
+        logger.info("request invalid", extra={"errors": str(error.errors())[:2000]})
+        return validation_response(error.errors(), self.style)
+
+    def _unexpected_error(self, error: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return internal_error_response(self.style)
+
+    def handler(self) -> Any:
+        """The Lambda entry point: request id on every log line, a trace, metrics flushed."""
+
+        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+        @tracer.capture_lambda_handler
+        @metrics.log_metrics
+        def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            return self.resolve(event, context)
+
+        return lambda_handler

@@ -1,0 +1,43 @@
+"""Each function's environment, checked once at import through a model.
+
+A missing or malformed variable fails the cold start loudly instead of the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Environment(BaseModel):
+    """Base for environment models: fields are read from upper-case variables."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    @classmethod
+    def load(cls) -> Self:
+        return cls.model_validate(dict(os.environ))
+
+
+class TableEnvironment(Environment):
+    table_name: str = Field(alias="TABLE_NAME", min_length=1)
+
+
+class BusEnvironment(Environment):
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+
+
+class AuthEnvironment(Environment):
+    """How tokens are verified: HS256 with a shared secret, or RS256 against a JWKS."""
+
+    jwt_secret: str | None = Field(default=None, alias="JWT_SECRET", min_length=32)
+    jwt_secret_parameter: str | None = Field(default=None, alias="JWT_SECRET_PARAMETER")
+    jwks_url: str | None = Field(default=None, alias="JWKS_URL")
+    jwt_audience: str | None = Field(default=None, alias="JWT_AUDIENCE")
+    jwt_issuer: str | None = Field(default=None, alias="JWT_ISSUER")
+
+
+class EmailEnvironment(Environment):
+    email_sender: str = Field(alias="EMAIL_SENDER", min_length=3)

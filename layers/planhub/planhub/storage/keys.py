@@ -1,0 +1,107 @@
+"""The single place that builds table keys.
+
+One table holds every item (generic PK/SK). GSI1 answers the secondary look-ups (by name,
+by email, by owner); GSI2 answers time-ordered scans of work that is due (reminders,
+recurring orders). Every key any code writes or reads comes from a function here.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class Key(TypedDict):
+    PK: str
+    SK: str
+
+
+def key(pk: str, sk: str) -> Key:
+    return {"PK": pk, "SK": sk}
+
+
+# --- catalog -------------------------------------------------------------------------
+
+
+def portal(portal_id: str) -> Key:
+    return key(f"PORTAL#{portal_id}", "PORTAL")
+
+
+def portal_name(name: str) -> Key:
+    """Alias item that makes a portal addressable by name, and names unique."""
+    return key(f"PORTALNAME#{name.lower()}", "PORTALNAME")
+
+
+def user(portal_id: str, user_id: str) -> Key:
+    return key(f"PORTAL#{portal_id}", f"USER#{user_id}")
+
+
+def user_email_index(portal_id: str, email: str) -> str:
+    return f"EMAIL#{portal_id}#{email.lower()}"
+
+
+def group(portal_id: str, group_id: str) -> Key:
+    return key(f"PORTAL#{portal_id}", f"GROUP#{group_id}")
+
+
+def group_members_pk(portal_id: str, group_id: str) -> str:
+    return f"GROUP#{portal_id}#{group_id}"
+
+
+def group_member(portal_id: str, group_id: str, user_id: str) -> Key:
+    return key(group_members_pk(portal_id, group_id), f"MEMBER#{user_id}")
+
+
+MEMBER_PREFIX = "MEMBER#"
+
+
+def learning_object(lo_id: str) -> Key:
+    return key(f"LO#{lo_id}", "LO")
+
+
+def company(company_id: str) -> Key:
+    return key(f"COMPANY#{company_id}", "COMPANY")
+
+
+def product(product_id: str) -> Key:
+    return key(f"PRODUCT#{product_id}", "PRODUCT")
+
+
+def client_pk(client_id: str) -> str:
+    return f"CLIENT#{client_id}"
+
+
+def client(client_id: str) -> Key:
+    return key(client_pk(client_id), "CLIENT")
+
+
+def client_usage(client_id: str, period: str) -> Key:
+    """Per-client usage totals of one period (YYYY-MM), kept by metering."""
+    return key(client_pk(client_id), f"USAGE#{period}")
+
+
+def coupon(code: str) -> Key:
+    return key(f"COUPON#{code}", "COUPON")
+
+
+def credit_token(token: str) -> Key:
+    return key(f"CREDITTOKEN#{token}", "CREDITTOKEN")
+
+
+def catalog_audit(day: str, occurred_at: str, event_id: str) -> Key:
+    return key(f"AUDIT#CATALOG#{day}", f"{occurred_at}#{event_id}")
+
+
+def catalog_audit_pk(day: str) -> str:
+    return f"AUDIT#CATALOG#{day}"
+
+
+# --- events --------------------------------------------------------------------------
+
+
+def outbox_event(event_id: str) -> Key:
+    return key(f"EVENT#{event_id}", "EVENT")
+
+
+def processed_event(consumer: str, event_id: str) -> Key:
+    """Marks that `consumer` has handled `event_id`, so a redelivery is a no-op."""
+    return key(f"PROCESSED#{consumer}#{event_id}", "PROCESSED")

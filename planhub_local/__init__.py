@@ -1,0 +1,6 @@
+"""The docker-free local stack: planhub's template.yaml run in-process on moto.
+
+`template` reads the SAM template; `stack` creates its table, bus, rules and queues in moto
+and runs its functions; `gateway` answers HTTP requests the way API Gateway would (routes,
+REQUEST authorizer, gateway responses, proxy events); `server` serves it on 127.0.0.1.
+"""
