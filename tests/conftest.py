@@ -71,3 +71,86 @@ def api(stack: LocalStack) -> Api:
 @pytest.fixture
 def staff_token() -> str:
     return tokens.staff()
+
+
+class Catalog:
+    """Given-steps: catalog records created through the admin API, as staff would."""
+
+    def __init__(self, api: Api, staff: str) -> None:
+        self.api = api
+        self.staff = staff
+
+    def _put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self.api.put(path, body, token=self.staff)
+        assert answer.status == 200, answer.body
+        return dict(answer.json())
+
+    def portal(self, portal_id: str = "p-acme", name: str = "acme.example.com") -> dict[str, Any]:
+        return self._put(f"/admin/portals/{portal_id}", {"name": name, "title": portal_id})
+
+    def user(
+        self,
+        user_id: str,
+        portal_id: str = "p-acme",
+        *,
+        managers: list[str] | None = None,
+        roles: list[str] | None = None,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "email": email or f"{user_id}@example.com",
+            "name": user_id.title(),
+            "roles": roles or ["learner"],
+            "managers": managers or [],
+        }
+        return self._put(f"/admin/portals/{portal_id}/users/{user_id}", body)
+
+    def group(self, group_id: str, members: list[str], portal_id: str = "p-acme") -> dict[str, Any]:
+        return self._put(f"/admin/portals/{portal_id}/groups/{group_id}", {"title": group_id, "members": members})
+
+    def learning_object(
+        self,
+        lo_id: str,
+        lo_type: str = "course",
+        portal_id: str = "p-acme",
+        *,
+        children: list[str] | None = None,
+        assessors: list[str] | None = None,
+        price: dict[str, Any] | None = None,
+        marketplace: bool = False,
+    ) -> dict[str, Any]:
+        body = {
+            "portal": portal_id,
+            "type": lo_type,
+            "title": f"{lo_type} {lo_id}",
+            "children": children or [],
+            "assessors": assessors or [],
+            "price": price,
+            "marketplace": marketplace,
+        }
+        return self._put(f"/admin/los/{lo_id}", body)
+
+    def company(self, company_id: str, api_keys: list[str]) -> dict[str, Any]:
+        return self._put(f"/admin/companies/{company_id}", {"name": company_id, "api_keys": api_keys})
+
+    def product(self, product_id: str, company_id: str, price: float, currency: str = "NOK") -> dict[str, Any]:
+        body = {"company": company_id, "name": product_id, "price": price, "currency": currency}
+        return self._put(f"/admin/products/{product_id}", body)
+
+    def client(self, client_id: str, policy: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._put(f"/admin/clients/{client_id}", {"name": client_id, "policy": policy or {}})
+
+    def coupon(self, code: str, portal_id: str = "p-acme", **fields: Any) -> dict[str, Any]:
+        return self._put(f"/admin/coupons/{code}", {"portal": portal_id, "discount": 0.5, **fields})
+
+    def credit_tokens(self, lo_id: str, count: int = 1, portal_id: str = "p-acme") -> list[str]:
+        answer = self.api.post(
+            f"/admin/portals/{portal_id}/credit-tokens", {"lo_id": lo_id, "count": count}, token=self.staff
+        )
+        assert answer.status == 200, answer.body
+        return list(answer.json()["tokens"])
+
+
+@pytest.fixture
+def given(api: Api, staff_token: str) -> Catalog:
+    return Catalog(api, staff_token)

@@ -95,6 +95,27 @@ def catalog_audit_pk(day: str) -> str:
     return f"AUDIT#CATALOG#{day}"
 
 
+# --- plans and enrolments (shared contract, see docs/architecture.md) -------------------
+
+
+def plan(plan_id: int | str) -> Key:
+    return key(f"PLAN#{plan_id}", "PLAN")
+
+
+def active_plan(portal_id: str, user_id: str, lo_id: str) -> Key:
+    """At most one active plan per user and LO in a portal: this item holds its id."""
+    return key(f"ACTIVEPLAN#{portal_id}#{user_id}#{lo_id}", "ACTIVEPLAN")
+
+
+def enrolment(enrolment_id: int | str) -> Key:
+    return key(f"ENROLMENT#{enrolment_id}", "ENROLMENT")
+
+
+def active_enrolment(portal_id: str, user_id: str, lo_id: str) -> Key:
+    """At most one active enrolment per user and LO in a portal: this item holds its id."""
+    return key(f"ACTIVEENROLMENT#{portal_id}#{user_id}#{lo_id}", "ACTIVEENROLMENT")
+
+
 # --- events --------------------------------------------------------------------------
 
 
