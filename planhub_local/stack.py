@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ def configure_process(jwt_secret: str | None = None) -> None:
         # On Lambda the layer is on the path at /opt/python; locally it is the layer's folder.
         sys.path.insert(0, str(LAYER_PATH))
     _serialize_moto_calls()
+    # Metrics are disabled locally; Powertools still warns on every flush without this.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 _moto_lock = threading.RLock()
@@ -107,6 +110,7 @@ class LambdaContext:
 
 
 _HANDLERS: dict[str, Callable[..., Any]] = {}
+_MODULES: dict[str, ModuleType] = {}
 
 
 class FunctionRuntime:
@@ -134,7 +138,13 @@ class FunctionRuntime:
             assert spec is not None and spec.loader is not None
             module: ModuleType = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
+        _MODULES[function.logical_id] = module
         return getattr(module, function.handler_name)  # type: ignore[no-any-return]
+
+    def module(self, logical_id: str) -> ModuleType:
+        """The imported handler module (its `app` resolver describes the route)."""
+        self.handler(logical_id)
+        return _MODULES[logical_id]
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         function = self.functions[logical_id]

@@ -47,6 +47,19 @@ class RestApi(APIGatewayRestResolver):
         logger.exception("unhandled error")
         return internal_error_response(self.style)
 
+    def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # planhub speaks JSON only: a body is parsed as JSON whatever Content-Type it came
+        # with (curl -d sends form encoding), so the caller gets a JSON error, not a form one.
+        headers = event.get("headers") or {}
+        for name in [n for n in headers if n.lower() == "content-type"]:
+            headers.pop(name)
+        multi = event.get("multiValueHeaders") or {}
+        for name in [n for n in multi if n.lower() == "content-type"]:
+            multi.pop(name)
+        if event.get("body") is not None:
+            event["headers"] = {**headers, "content-type": "application/json"}
+        return super().resolve(event, context)
+
     def handler(self) -> Any:
         """The Lambda entry point: request id on every log line, a trace, metrics flushed."""
 

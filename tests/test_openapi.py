@@ -1,0 +1,29 @@
+"""The OpenAPI document is generated from the handlers' models and kept current."""
+
+from __future__ import annotations
+
+import json
+
+from planhub_local.openapi import build, render
+from planhub_local.template import REPO, Template
+
+DOCUMENT = REPO / "docs" / "openapi.json"
+
+
+def test_the_committed_openapi_document_is_current() -> None:
+    assert DOCUMENT.read_text() == render(), "docs/openapi.json is stale: run `make openapi`"
+
+
+def test_every_route_of_the_template_is_documented() -> None:
+    paths = json.loads(DOCUMENT.read_text())["paths"]
+
+    for route in Template().routes():
+        assert route.method.lower() in paths.get(route.path, {}), f"{route.method} {route.path} is not documented"
+
+
+def test_validation_errors_are_documented_as_400_not_422() -> None:
+    document = build()
+
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            assert "422" not in operation["responses"]
