@@ -22,9 +22,9 @@ DESCRIPTION = (
     "planhub: learning plans, enrolments, plan plays under commercial controls, and subscription plans. "
     "Every request carries a JWT, as `Authorization: Bearer <jwt>` or as the `jwt` query parameter."
 )
-SECURITY_SCHEMES = {
+SECURITY_SCHEMES: dict[str, APIKey | HTTPBearer] = {
     "bearer": HTTPBearer(bearerFormat="JWT"),
-    "jwtQuery": APIKey(name="jwt", **{"in": APIKeyIn.query}),
+    "jwtQuery": APIKey.model_validate({"name": "jwt", "in": APIKeyIn.query}),
 }
 
 
@@ -37,7 +37,7 @@ def build() -> dict[str, Any]:
         version=VERSION,
         description=DESCRIPTION,
         servers=[Server(url="http://127.0.0.1:3000", description="make local")],
-        security_schemes=SECURITY_SCHEMES,
+        security_schemes=dict(SECURITY_SCHEMES),  # type: ignore[arg-type]
         security=[{"bearer": []}, {"jwtQuery": []}],
         on_conflict="error",
     )

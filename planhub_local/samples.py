@@ -13,8 +13,8 @@ import json
 import time
 from typing import Any
 
-from planhub_local.gateway import Gateway, Route
-from planhub_local.template import REPO, Template
+from planhub_local.gateway import Gateway
+from planhub_local.template import REPO, Route, Template
 
 DEFAULT_CLAIMS: dict[str, Any] = {"sub": "staff-1", "staff": True, "roles": {}}
 

@@ -92,7 +92,7 @@ def make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                     data = json.dumps(payload, default=str).encode()
                     self._reply(status, {"Content-Type": "application/json"}, data)
                     return
-            headers = {k: v for k, v in self.headers.items()}
+            headers = dict(self.headers.items())
             response = api.gateway.handle(self.command, self.path, headers, body or None)
             self._reply(response.status, response.headers, response.body.encode())
 
@@ -107,7 +107,7 @@ def make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
     return Handler

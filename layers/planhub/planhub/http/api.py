@@ -7,6 +7,7 @@ authorizer, and a `lambda_handler` that logs with the request id, traces and flu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -47,17 +48,18 @@ class RestApi(APIGatewayRestResolver):
         logger.exception("unhandled error")
         return internal_error_response(self.style)
 
-    def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         # planhub speaks JSON only: a body is parsed as JSON whatever Content-Type it came
         # with (curl -d sends form encoding), so the caller gets a JSON error, not a form one.
-        headers = event.get("headers") or {}
+        event = dict(event)
+        headers = dict(event.get("headers") or {})
         for name in [n for n in headers if n.lower() == "content-type"]:
             headers.pop(name)
-        multi = event.get("multiValueHeaders") or {}
+        multi = dict(event.get("multiValueHeaders") or {})
         for name in [n for n in multi if n.lower() == "content-type"]:
             multi.pop(name)
-        if event.get("body") is not None:
-            event["headers"] = {**headers, "content-type": "application/json"}
+        event["multiValueHeaders"] = multi or None
+        event["headers"] = {**headers, "content-type": "application/json"} if event.get("body") else headers
         return super().resolve(event, context)
 
     def handler(self) -> Any:
