@@ -38,6 +38,10 @@ class EventType(StrEnum):
     CLIENT_CREDITS_TOPPED_UP = "client credits topped up"
     COUPON_SAVED = "coupon saved"
     CREDIT_TOKENS_ISSUED = "credit tokens issued"
+    # --- enrolments (SPEC.md section 5) ---
+    ENROLMENT_CREATED = "enrolment created"
+    ENROLMENT_UPDATED = "enrolment updated"
+    ENROLMENT_COMPLETED = "enrolment completed"
 
 
 def _now_iso() -> str:

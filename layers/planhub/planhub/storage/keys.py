@@ -116,6 +116,29 @@ def active_enrolment(portal_id: str, user_id: str, lo_id: str) -> Key:
     return key(f"ACTIVEENROLMENT#{portal_id}#{user_id}#{lo_id}", "ACTIVEENROLMENT")
 
 
+# --- enrolments (SPEC.md section 5): items in an enrolment's own partition ------------
+
+
+def enrolment_pk(enrolment_id: int | str) -> str:
+    return f"ENROLMENT#{enrolment_id}"
+
+
+ENROLMENT_HISTORY_PREFIX = "HISTORY#"
+
+
+def enrolment_history(enrolment_id: int | str, changed_at: str, change_id: str) -> Key:
+    """One status change of an enrolment; sorts by time within the enrolment's partition."""
+    return key(enrolment_pk(enrolment_id), f"{ENROLMENT_HISTORY_PREFIX}{changed_at}#{change_id}")
+
+
+ENROLMENT_CHILD_PREFIX = "CHILD#"
+
+
+def enrolment_child(parent_enrolment_id: int | str, lo_id: str) -> Key:
+    """The parent's view of the child enrolment of one child LO (its id and status), for roll-up."""
+    return key(enrolment_pk(parent_enrolment_id), f"{ENROLMENT_CHILD_PREFIX}{lo_id}")
+
+
 # --- events --------------------------------------------------------------------------
 
 
