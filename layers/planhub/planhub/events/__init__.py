@@ -38,6 +38,10 @@ class EventType(StrEnum):
     CLIENT_CREDITS_TOPPED_UP = "client credits topped up"
     COUPON_SAVED = "coupon saved"
     CREDIT_TOKENS_ISSUED = "credit tokens issued"
+    # --- plan plays (SPEC.md section 6); created and completed are billable (metered) ---
+    PLAN_PLAY_CREATED = "plan play created"
+    PLAN_PLAY_UPDATED = "plan play updated"
+    PLAN_PLAY_COMPLETED = "plan play completed"
     # --- enrolments (SPEC.md section 5) ---
     ENROLMENT_CREATED = "enrolment created"
     ENROLMENT_UPDATED = "enrolment updated"

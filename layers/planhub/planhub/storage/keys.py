@@ -149,3 +149,34 @@ def outbox_event(event_id: str) -> Key:
 def processed_event(consumer: str, event_id: str) -> Key:
     """Marks that `consumer` has handled `event_id`, so a redelivery is a no-op."""
     return key(f"PROCESSED#{consumer}#{event_id}", "PROCESSED")
+
+
+# --- plan plays and commercial controls (SPEC.md section 6) -----------------------------
+
+
+def plan_play(plan_play_id: str) -> Key:
+    return key(f"PLANPLAY#{plan_play_id}", "PLANPLAY")
+
+
+def user_plan_plays_index(client_id: str, user_id: str) -> str:
+    """GSI1 partition of one user's plan plays within a client (sorted by `plan_play_order`)."""
+    return f"{client_pk(client_id)}#USER#{user_id}#PLANPLAYS"
+
+
+def client_plan_plays_index(client_id: str) -> str:
+    """GSI2 partition of all of a client's plan plays (sorted by `plan_play_order`)."""
+    return f"{client_pk(client_id)}#PLANPLAYS"
+
+
+def plan_play_order(created_at: str, plan_play_id: str) -> str:
+    return f"PLANPLAY#{created_at}#{plan_play_id}"
+
+
+def rate_limit_window(client_id: str, per_seconds: int, window_id: str) -> Key:
+    """A client's admission counter for one fixed rate-limit window (expires by TTL)."""
+    return key(client_pk(client_id), f"RATEWINDOW#{per_seconds}#{window_id}")
+
+
+def quota_period(client_id: str, period_id: str) -> Key:
+    """A client's admission counter for one quota period (YYYY-MM-DD or YYYY-MM, UTC)."""
+    return key(client_pk(client_id), f"QUOTA#{period_id}")
