@@ -245,9 +245,10 @@ class Admission:
                 )
             )
         if failed[0]:
+            credits = f"{self.cost} credit" if self.cost == 1 else f"{self.cost} credits"
             return Refused(
                 LimitExceeded(
-                    f"Credit balance exhausted: a {self.activity.value} costs {self.cost} credits",
+                    f"Credit balance exhausted: a {self.activity.value} costs {credits}",
                     code=LimitCode.BALANCE_EXHAUSTED,
                     retry_after_seconds=None,
                 )

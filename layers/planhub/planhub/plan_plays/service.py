@@ -20,6 +20,7 @@ from planhub.ids import new_object_id
 from planhub.plan_plays import access
 from planhub.plan_plays.models import (
     PlanPlay,
+    PlanPlayAnswer,
     PlanPlayCreateBody,
     PlanPlayPage,
     PlanPlayStatus,
@@ -51,7 +52,7 @@ class PlanPlayService:
 
     def create(
         self, claims: Claims, requested_client: str | None, body: PlanPlayCreateBody, idempotency_key: str | None
-    ) -> PlanPlay:
+    ) -> PlanPlayAnswer:
         """Creates a plan play, billed as one activity. With an `Idempotency-Key`, a repeated
         request answers the plan play the first one created, and is not billed again."""
         client_id = access.client_of(claims, requested_client)
@@ -88,15 +89,15 @@ class PlanPlayService:
             earlier = PlanPlay.from_item(stored)
             if earlier.planId != play.planId or earlier.plannedLessons != play.plannedLessons:
                 raise Conflict("Idempotency-Key was already used for a different plan play") from canceled
-            return earlier
-        return play
+            return PlanPlayAnswer(data=earlier)
+        return PlanPlayAnswer(data=play)
 
     # --- read -----------------------------------------------------------------------
 
-    def get(self, claims: Claims, plan_play_id: str) -> PlanPlay:
+    def get(self, claims: Claims, plan_play_id: str) -> PlanPlayAnswer:
         play = self._read(plan_play_id)
         access.require_access(claims, play)
-        return play
+        return PlanPlayAnswer(data=play)
 
     def _read(self, plan_play_id: str) -> PlanPlay:
         item = self.table.get(table_keys.plan_play(plan_play_id), consistent=True)
@@ -138,7 +139,7 @@ class PlanPlayService:
 
     # --- update ---------------------------------------------------------------------
 
-    def update(self, claims: Claims, plan_play_id: str, body: PlanPlayUpdateBody) -> PlanPlay:
+    def update(self, claims: Claims, plan_play_id: str, body: PlanPlayUpdateBody) -> PlanPlayAnswer:
         """Applies the fields sent. The first transition into completed is billed (once:
         its write is conditional on the plan play not being completed yet, and a request
         that loses that race is judged again against what the winner stored)."""
@@ -151,9 +152,9 @@ class PlanPlayService:
                 raise InvalidInput(f"Invalid request: {summary}", details=[p.model_dump() for p in problems])
             changes = play.changes_for(body)
             if not changes:
-                return play  # a repeated request: nothing to write, nothing to bill
+                return PlanPlayAnswer(data=play)  # a repeated request: nothing to write, nothing to bill
             try:
-                return self._apply(claims, play, changes)
+                return PlanPlayAnswer(data=self._apply(claims, play, changes))
             except TransactionCanceled as canceled:
                 if 0 not in canceled.failed_conditions():
                     raise
