@@ -46,6 +46,11 @@ class EventType(StrEnum):
     ENROLMENT_CREATED = "enrolment created"
     ENROLMENT_UPDATED = "enrolment updated"
     ENROLMENT_COMPLETED = "enrolment completed"
+    # --- subscription plans (SPEC.md section 7); "order due": one per recurring order occurrence ---
+    SUBSCRIPTION_PLAN_CREATED = "subscription plan created"
+    SUBSCRIPTION_PLAN_UPDATED = "subscription plan updated"
+    SUBSCRIPTION_PLAN_DELETED = "subscription plan deleted"
+    ORDER_DUE = "order due"
 
 
 def _now_iso() -> str:

@@ -180,3 +180,35 @@ def rate_limit_window(client_id: str, per_seconds: int, window_id: str) -> Key:
 def quota_period(client_id: str, period_id: str) -> Key:
     """A client's admission counter for one quota period (YYYY-MM-DD or YYYY-MM, UTC)."""
     return key(client_pk(client_id), f"QUOTA#{period_id}")
+
+
+# --- subscription plans (SPEC.md section 7) ---------------------------------------------
+
+
+def subscription_plan(plan_id: str) -> Key:
+    return key(f"SUBPLAN#{plan_id}", "SUBPLAN")
+
+
+def subscription_plan_listing_pk(company_id: str, audience: str, field: str) -> str:
+    """One sorted list of a company's subscription plans: those of `audience` (`basic`,
+    `recurring`, or `owner#<user>`), ordered by `field`. The field comes last, so a user id
+    holding `#` cannot make two lists share a partition."""
+    return f"SUBPLANS#{company_id}#{audience}#{field}"
+
+
+def subscription_plan_listing(company_id: str, audience: str, field: str, sort_key: str) -> Key:
+    """A plan's place in one sorted list (`sort_key` ends with the plan id)."""
+    return key(subscription_plan_listing_pk(company_id, audience, field), sort_key)
+
+
+ORDER_DUE_SHARDS = 8  # GSI2 partitions of due recurring orders: the tick queries each
+
+
+def order_due_index(shard: int) -> str:
+    """GSI2 partition of recurring order plans, ordered by when their next order falls due."""
+    return f"ORDERDUE#{shard}"
+
+
+def order_due_order(due_at: str, plan_id: str) -> str:
+    """GSI2 sort key: the fixed-width UTC instant of the next due order, then the plan."""
+    return f"{due_at}#{plan_id}"
