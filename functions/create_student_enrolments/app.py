@@ -1,0 +1,26 @@
+"""POST /enrolment/{instance}/enrolment/{studentEmail}: enrol a student in many LOs."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from planhub.enrolments.models import EnrolmentsCreateBody, ItemOutcomes
+from planhub.enrolments.service import EnrolmentService
+from planhub.http import RestApi
+from planhub.http.responses import errors
+
+enrolments = EnrolmentService.from_environment()
+app = RestApi(go1=True)
+
+
+@app.post("/enrolment/<instance>/enrolment/<studentEmail>", tags=["enrolments"], responses=errors(400, 403, 404))
+def create_student_enrolments(
+    instance: Annotated[str, Path(description="The portal's id or name")],
+    studentEmail: Annotated[str, Path(max_length=254)],
+    body: Annotated[EnrolmentsCreateBody, Body()],
+) -> ItemOutcomes:
+    """On behalf of a student (portal admins, the student's managers, staff); per-item answers."""
+    return enrolments.enrol_many(app.claims, instance, body, student_email=studentEmail)
+
+
+lambda_handler = app.handler()

@@ -1,0 +1,327 @@
+"""Paying for a learning object: Stripe behind an interface, credit tokens, coupons.
+
+What can be made atomic with the enrolment is: a credit token is consumed (condition
+`status = available`) and a coupon's use is counted (condition `uses < max_uses`) in the
+enrolment's own transaction, so neither is ever spent twice. A Stripe charge cannot join a
+DynamoDB transaction: it is made first, with the new enrolment's id as idempotency key,
+and refunded when the transaction is then refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from planhub.catalog.models import Coupon, CreditTokenStatus, LearningObject, Price
+from planhub.enrolments.models import PaymentMethod
+from planhub.errors import InvalidInput, PaymentRequired
+from planhub.observability import logger, metrics
+from planhub.storage import Expression, Update, Write
+from planhub.storage import keys as table_keys
+
+if TYPE_CHECKING:
+    from planhub.enrolments.models import PaymentOptions
+
+STRIPE_SECRET_PARAMETER = "STRIPE_SECRET_PARAMETER"  # noqa: S105 - the variable naming the parameter
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    amount: int
+    currency: str
+
+
+class PaymentDeclined(Exception):
+    """The payment provider refused the charge; `message` is safe to show the caller."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PaymentGateway(Protocol):
+    def charge(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        token: str | None,
+        customer: str | None,
+        description: str,
+        idempotency_key: str,
+    ) -> Charge:
+        """Charges `amount` minor units; raises PaymentDeclined when the provider refuses."""
+        ...
+
+    def refund(self, charge: Charge, *, idempotency_key: str) -> None: ...
+
+
+class StripePaymentGateway:
+    """The real gateway: the official `stripe` package, imported on the first charge only.
+
+    The secret key comes from the SSM SecureString parameter named in STRIPE_SECRET_PARAMETER.
+    """
+
+    def __init__(self, secret_parameter: str | None) -> None:
+        self._secret_parameter = secret_parameter
+
+    @functools.cached_property
+    def _client(self) -> Any:
+        import stripe  # type: ignore[import-not-found]
+        from aws_lambda_powertools.utilities import parameters
+
+        if not self._secret_parameter:
+            raise RuntimeError(f"configure {STRIPE_SECRET_PARAMETER} to take Stripe payments")
+        secret = parameters.get_parameter(self._secret_parameter, decrypt=True, max_age=300)
+        return stripe.StripeClient(str(secret))
+
+    def charge(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        token: str | None,
+        customer: str | None,
+        description: str,
+        idempotency_key: str,
+    ) -> Charge:
+        import stripe  # type: ignore[import-not-found]
+
+        params: dict[str, Any] = {"amount": amount, "currency": currency.lower(), "description": description}
+        if token:
+            params["source"] = token
+        if customer:
+            params["customer"] = customer
+        try:
+            charge = self._client.v1.charges.create(params, {"idempotency_key": idempotency_key})
+        except stripe.CardError as error:
+            raise PaymentDeclined(error.user_message or "The card was declined") from error
+        except stripe.InvalidRequestError as error:
+            raise PaymentDeclined(error.user_message or "The payment details were not accepted") from error
+        return Charge(id=str(charge.id), amount=amount, currency=currency)
+
+    def refund(self, charge: Charge, *, idempotency_key: str) -> None:
+        self._client.v1.refunds.create({"charge": charge.id}, {"idempotency_key": idempotency_key})
+
+
+_configured: PaymentGateway | None = None
+
+
+def payment_gateway() -> PaymentGateway:
+    """The gateway in use: Stripe, unless another one was plugged in (tests, local runs)."""
+    global _configured  # noqa: PLW0603 - one gateway per process, as a warm Lambda keeps one
+    if _configured is None:
+        _configured = StripePaymentGateway(os.environ.get(STRIPE_SECRET_PARAMETER))
+    return _configured
+
+
+def use_payment_gateway(gateway: PaymentGateway | None) -> None:
+    """Plugs in another gateway (a fake in tests); None goes back to Stripe."""
+    global _configured  # noqa: PLW0603
+    _configured = gateway
+
+
+# --- what an enrolment costs ----------------------------------------------------------------
+
+
+def discounted(price: Price, coupon: Coupon | None) -> int:
+    """The amount to pay in minor units, the coupon's discount rounded half up to a whole unit."""
+    if coupon is None:
+        return price.amount
+    off = (Decimal(price.amount) * Decimal(str(coupon.discount))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return price.amount - int(off)
+
+
+def coupon_refusal(coupon: Coupon | None, code: str, portal_id: str, lo_id: str, now: datetime) -> str | None:
+    """Why `coupon` cannot be used for `lo_id` in `portal_id`, or None when it can."""
+    if coupon is None:
+        return f"Coupon {code} does not exist"
+    if coupon.portal != portal_id:
+        return f"Coupon {code} is not valid in this portal"
+    if coupon.lo_ids is not None and lo_id not in coupon.lo_ids:
+        return f"Coupon {code} is not valid for learning object {lo_id}"
+    if coupon.expires is not None and _aware(coupon.expires) <= now:
+        return f"Coupon {code} has expired"
+    if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
+        return f"Coupon {code} has been used up"
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@dataclass(frozen=True)
+class Payment:
+    """How the caller offers to pay for one enrolment (from the request)."""
+
+    method: PaymentMethod | None = None
+    coupon: str | None = None
+    stripe_token: str | None = None
+    stripe_customer: str | None = None
+    credit_token: str | None = None
+
+    @classmethod
+    def for_single(cls, method: PaymentMethod | None, coupon: str | None, options: PaymentOptions | None) -> Payment:
+        if options is not None and options.tokens is not None:
+            raise InvalidInput("paymentOptions.tokens: only the many-LO request pays with a map of tokens")
+        token = options.token if options else None
+        return cls(
+            method=method,
+            coupon=coupon,
+            stripe_token=token if method is PaymentMethod.STRIPE else None,
+            stripe_customer=options.customer if options else None,
+            credit_token=token if method is PaymentMethod.CREDIT else None,
+        )
+
+    @classmethod
+    def for_item(
+        cls, lo_id: str, method: PaymentMethod | None, coupon: str | None, options: PaymentOptions | None
+    ) -> Payment:
+        """The many-LO request: Stripe details are shared, a credit token is the one mapped to this LO."""
+        if method is PaymentMethod.CREDIT:
+            tokens = (options.tokens if options else None) or {}
+            if options is not None and options.token and not tokens:
+                raise InvalidInput("paymentOptions.tokens: the many-LO request maps each credit token to its LO")
+            token = next((t for t, product in tokens.items() if product.productId == lo_id), None)
+            return cls(method=method, coupon=coupon, credit_token=token)
+        return cls(
+            method=method,
+            coupon=coupon,
+            stripe_token=options.token if options else None,
+            stripe_customer=options.customer if options else None,
+        )
+
+
+@dataclass
+class Settlement:
+    """What paying takes: writes for the enrolment's transaction, and a charge already made."""
+
+    writes: dict[str, Write] = field(default_factory=dict)
+    charge: Charge | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+COUPON_WRITE = "coupon"
+CREDIT_WRITE = "credit"
+
+
+def settle(
+    gateway: PaymentGateway,
+    payment: Payment,
+    *,
+    lo: LearningObject,
+    portal_id: str,
+    user_id: str,
+    enrolment_id: int,
+    coupon: Coupon | None,
+    now: datetime,
+) -> Settlement:
+    """Decides how `lo` is paid for and makes the Stripe charge if that is the way.
+
+    Free LOs cost nothing (a coupon is then ignored, not counted). A coupon must be valid
+    when given; at 100% it pays the whole price. Otherwise a credit token pays the whole
+    price (the coupon is not counted then), or Stripe charges the discounted price.
+    """
+    price = lo.price
+    if price is None or price.amount == 0:
+        return Settlement()
+    settlement = Settlement(summary={"price": price.amount, "currency": price.currency})
+    if payment.coupon is not None:
+        refusal = coupon_refusal(coupon, payment.coupon, portal_id, lo.id, now)
+        if refusal is not None:
+            raise PaymentRequired(refusal)
+    due = discounted(price, coupon if payment.coupon is not None else None)
+    if payment.coupon is not None and (due == 0 or payment.method is not PaymentMethod.CREDIT):
+        settlement.writes[COUPON_WRITE] = use_coupon(payment.coupon)
+        settlement.summary["coupon"] = payment.coupon
+    settlement.summary["amount"] = due
+    if due == 0:
+        settlement.summary["method"] = "coupon"
+        return settlement
+    if payment.method is PaymentMethod.CREDIT:
+        if not payment.credit_token:
+            raise PaymentRequired(f"Learning object {lo.id} is paid: give a credit token for it")
+        settlement.writes[CREDIT_WRITE] = consume_credit_token(
+            payment.credit_token, portal_id=portal_id, lo_id=lo.id, user_id=user_id, enrolment_id=enrolment_id, now=now
+        )
+        settlement.summary["method"] = "credit"
+        return settlement
+    if payment.method is PaymentMethod.STRIPE:
+        if not payment.stripe_token and not payment.stripe_customer:
+            raise PaymentRequired("Stripe payment needs paymentOptions.token or paymentOptions.customer")
+        try:
+            settlement.charge = gateway.charge(
+                amount=due,
+                currency=price.currency,
+                token=payment.stripe_token,
+                customer=payment.stripe_customer,
+                description=f"Enrolment {enrolment_id} in learning object {lo.id}",
+                idempotency_key=f"enrolment-{enrolment_id}",
+            )
+        except PaymentDeclined as declined:
+            raise PaymentRequired(f"Payment declined: {declined.message}") from declined
+        settlement.summary.update(method="stripe", charge_id=settlement.charge.id)
+        return settlement
+    raise PaymentRequired(f"Learning object {lo.id} is paid: give a paymentMethod (stripe or credit)")
+
+
+def refund(gateway: PaymentGateway, settlement: Settlement, enrolment_id: int) -> None:
+    """Gives the charge back when the enrolment it paid for was not written."""
+    if settlement.charge is None:
+        return
+    try:
+        gateway.refund(settlement.charge, idempotency_key=f"enrolment-{enrolment_id}-refund")
+    except Exception:  # noqa: BLE001 - the caller must still get the reason the enrolment failed
+        # Not re-raised: the request's own error is the answer; the metric's alarm brings people.
+        logger.exception("refund failed", extra={"charge_id": settlement.charge.id, "enrolment_id": enrolment_id})
+        metrics.add_metric(name="EnrolmentRefundFailed", unit=MetricUnit.Count, value=1)
+
+
+def consume_credit_token(
+    token: str, *, portal_id: str, lo_id: str, user_id: str, enrolment_id: int, now: datetime
+) -> Update:
+    """Marks the token used, only if it is still available and is for this LO in this portal."""
+    return Update(
+        table_keys.credit_token(token),
+        Expression(
+            "SET #status = :used, used_by = :user, used_at = :at, enrolment_id = :enrolment",
+            names={"#status": "status"},
+            values={
+                ":used": CreditTokenStatus.USED.value,
+                ":user": user_id,
+                ":at": now.isoformat().replace("+00:00", "Z"),
+                ":enrolment": enrolment_id,
+            },
+        ),
+        Expression(
+            "attribute_exists(PK) AND #status = :available AND portal_id = :portal AND lo_id = :lo",
+            names={"#status": "status"},
+            values={":available": CreditTokenStatus.AVAILABLE.value, ":portal": portal_id, ":lo": lo_id},
+        ),
+    )
+
+
+def credit_token_refusal(stored: dict[str, Any] | None, portal_id: str, lo_id: str) -> str:
+    """Why the token's condition failed, from the token as it is stored."""
+    if stored is None:
+        return "The credit token is not valid"
+    if stored.get("portal_id") != portal_id or stored.get("lo_id") != lo_id:
+        return "The credit token is not for this learning object in this portal"
+    return "The credit token has already been used"
+
+
+def use_coupon(code: str) -> Update:
+    """Counts one use, only while the coupon has uses left: max_uses holds under any concurrency."""
+    return Update(
+        table_keys.coupon(code),
+        Expression("SET uses = if_not_exists(uses, :zero) + :one", values={":zero": 0, ":one": 1}),
+        Expression("attribute_exists(PK) AND (attribute_not_exists(max_uses) OR uses < max_uses)"),
+    )

@@ -1,0 +1,86 @@
+"""Reading enrolments: GetItem, BatchGetItem or a Query of one enrolment's partition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from planhub.enrolments.models import Enrolment, EnrolmentChange, EnrolmentChild
+from planhub.errors import InvalidInput, NotFound
+from planhub.storage import Table
+from planhub.storage import keys as table_keys
+from planhub.storage.keys import Key
+from planhub.storage.table import Page, decode_cursor
+
+
+class Found:
+    """Items of one BatchGetItem, addressed by the keys they were asked for."""
+
+    def __init__(self, items: Sequence[dict[str, Any]]) -> None:
+        self._items = {(i["PK"], i["SK"]): i for i in items}
+
+    def get(self, key: Key | None) -> dict[str, Any] | None:
+        return None if key is None else self._items.get((key["PK"], key["SK"]))
+
+
+@dataclass(frozen=True)
+class Family:
+    """A parent enrolment and its children's records, as one consistent read saw them."""
+
+    parent: Enrolment | None
+    children: dict[str, EnrolmentChild]  # by child LO id
+
+
+class EnrolmentRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def find(self, enrolment_id: int, *, consistent: bool = False) -> Enrolment | None:
+        item = self.table.get(table_keys.enrolment(enrolment_id), consistent=consistent)
+        return Enrolment.from_item(item) if item else None
+
+    def enrolment(self, enrolment_id: int) -> Enrolment:
+        enrolment = self.find(enrolment_id)
+        if enrolment is None:
+            raise NotFound(f"Enrolment {enrolment_id} not found")
+        return enrolment
+
+    def found(self, keys: Sequence[Key | None], *, consistent: bool = False) -> Found:
+        wanted = [k for k in keys if k is not None]
+        return Found(self.table.get_many(wanted, consistent=consistent) if wanted else [])
+
+    def family(self, parent_enrolment_id: int) -> Family:
+        """The parent and its child records in one strongly consistent Query.
+
+        Within the parent's partition `CHILD#...` sorts before `ENROLMENT`, which sorts before
+        `HISTORY#...`: the range between the first two holds exactly what roll-up needs.
+        """
+        items = self.table.query_all(
+            table_keys.enrolment_pk(parent_enrolment_id),
+            sk_between=(table_keys.ENROLMENT_CHILD_PREFIX, table_keys.enrolment(parent_enrolment_id)["SK"]),
+            consistent=True,
+        )
+        parent: Enrolment | None = None
+        children: dict[str, EnrolmentChild] = {}
+        for item in items:
+            if item["entity"] == Enrolment.entity_type:
+                parent = Enrolment.from_item(item)
+            elif item["entity"] == EnrolmentChild.entity_type:
+                child = EnrolmentChild.from_item(item)
+                children[child.lo_id] = child
+        return Family(parent=parent, children=children)
+
+    def history(self, enrolment_id: int, limit: int, cursor: str | None) -> tuple[list[EnrolmentChange], str | None]:
+        try:
+            decode_cursor(cursor)
+        except ValueError as error:
+            raise InvalidInput("cursor: not a cursor this API gave out") from error
+        page: Page = self.table.query(
+            table_keys.enrolment_pk(enrolment_id),
+            sk_prefix=table_keys.ENROLMENT_HISTORY_PREFIX,
+            limit=limit,
+            cursor=cursor,
+            newest_first=True,
+        )
+        return [EnrolmentChange.from_item(i) for i in page.items], page.cursor
