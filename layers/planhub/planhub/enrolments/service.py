@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from planhub import events
 from planhub.auth.claims import Claims
@@ -237,7 +238,8 @@ class EnrolmentService:
         return outcomes
 
     def _student(self, claims: Claims, portal_id: str, email: str) -> User:
-        student = self.catalog.user_by_email(portal_id, email)
+        # A client may send the path's `@` percent-encoded; the resolver hands it on as sent.
+        student = self.catalog.user_by_email(portal_id, unquote(email))
         permissions.require_may_enrol(claims, portal_id, student)
         return student
 

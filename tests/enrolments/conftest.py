@@ -1,0 +1,165 @@
+"""Enrolment tests' Given-steps: a course tree, learners and their tokens, a fake payment gateway."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from planhub.enrolments.payments import Charge, PaymentDeclined, use_payment_gateway
+from planhub_local import tokens
+from planhub_local.stack import LocalStack
+from tests.conftest import Api, Catalog
+
+PORTAL = "p-acme"
+PORTAL_NAME = "acme.example.com"
+DECLINED_CARD = "tok_chargeDeclined"
+
+
+@dataclass
+class FakePaymentGateway:
+    """Stands in for Stripe: records charges and refunds; DECLINED_CARD is refused."""
+
+    charges: list[dict[str, Any]] = field(default_factory=list)
+    refunds: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def charge(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        token: str | None,
+        customer: str | None,
+        description: str,
+        idempotency_key: str,
+    ) -> Charge:
+        if token == DECLINED_CARD:
+            raise PaymentDeclined("Your card was declined.")
+        with self._lock:
+            charge_id = f"ch_{len(self.charges) + 1}"
+            self.charges.append(
+                {
+                    "id": charge_id,
+                    "amount": amount,
+                    "currency": currency,
+                    "token": token,
+                    "customer": customer,
+                    "idempotency_key": idempotency_key,
+                }
+            )
+        return Charge(id=charge_id, amount=amount, currency=currency)
+
+    def refund(self, charge: Charge, *, idempotency_key: str) -> None:
+        with self._lock:
+            self.refunds.append(charge.id)
+
+
+@pytest.fixture(autouse=True)
+def payments() -> Iterator[FakePaymentGateway]:
+    """Every enrolment test pays through the fake: no test ever reaches the network."""
+    gateway = FakePaymentGateway()
+    use_payment_gateway(gateway)
+    yield gateway
+    use_payment_gateway(None)
+
+
+class Learning:
+    """Given-steps of the enrolment tests, on top of the catalog's."""
+
+    def __init__(self, api: Api, given: Catalog) -> None:
+        self.api = api
+        self.given = given
+
+    def portal(self) -> None:
+        self.given.portal(PORTAL, PORTAL_NAME)
+
+    def course_tree(self, course: str = "c1", modules: dict[str, list[str]] | None = None) -> None:
+        """A course of modules of learning items (text items unless named `quiz...`)."""
+        modules = modules if modules is not None else {"m1": ["i1", "i2"]}
+        for items in modules.values():
+            for item in items:
+                self.given.learning_object(item, "quiz" if item.startswith("quiz") else "text", PORTAL)
+        for module, items in modules.items():
+            self.given.learning_object(module, "module", PORTAL, children=items)
+        self.given.learning_object(course, "course", PORTAL, children=list(modules))
+
+    def learner(self, user_id: str = "u1", *, managers: list[str] | None = None) -> str:
+        self.given.user(user_id, PORTAL, managers=managers)
+        return tokens.token(user_id, roles={PORTAL: ["learner"]})
+
+    def enrol(
+        self,
+        token: str,
+        lo_id: str,
+        *,
+        parent_lo: str = "0",
+        parent_enrolment: int | None = None,
+        status: str = "in-progress",
+        body: dict[str, Any] | None = None,
+    ) -> int:
+        answer = self.api.post(enrolment_path(lo_id, parent_lo, status, parent_enrolment), body or {}, token=token)
+        assert answer.status == 200, answer.body
+        return int(answer.json()["id"])
+
+    def enrolment(self, enrolment_id: int) -> dict[str, Any]:
+        answer = self.api.get(f"/enrolment/enrolment/{enrolment_id}", token=self.given.staff)
+        assert answer.status == 200, answer.body
+        return dict(answer.json())
+
+    def history(self, enrolment_id: int) -> list[dict[str, Any]]:
+        answer = self.api.get(f"/enrolment/enrolment/{enrolment_id}/history", token=self.given.staff)
+        assert answer.status == 200, answer.body
+        return list(answer.json()["data"])
+
+
+def enrolment_path(
+    lo_id: str, parent_lo: str = "0", status: str = "in-progress", parent_enrolment: int | None = None
+) -> str:
+    path = f"/enrolment/{PORTAL}/{parent_lo}/{lo_id}/enrolment/{status}"
+    return path if parent_enrolment is None else f"{path}?parentEnrolmentId={parent_enrolment}"
+
+
+def admin_token(user_id: str = "admin-1") -> str:
+    return tokens.token(user_id, roles={PORTAL: ["admin"]})
+
+
+@pytest.fixture
+def learning(api: Api, given: Catalog) -> Learning:
+    steps = Learning(api, given)
+    steps.portal()
+    return steps
+
+
+class Published:
+    """Every domain event that reached the bus, through a catch-all rule of the test's own."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.url = stack.sqs.create_queue(QueueName="enrolment-tests-every-event")["QueueUrl"]
+        arn = stack.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        stack.events.put_rule(
+            Name="enrolment-tests-every-event", EventBusName=stack.bus_name, EventPattern='{"source": ["planhub"]}'
+        )
+        stack.events.put_targets(
+            Rule="enrolment-tests-every-event", EventBusName=stack.bus_name, Targets=[{"Id": "q", "Arn": arn}]
+        )
+        self.seen: list[dict[str, Any]] = []
+
+    def events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
+        """The domain events (EventBridge `detail`) published so far, after draining the stack."""
+        self.stack.drain()
+        while messages := self.stack.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                self.seen.append(json.loads(message["Body"])["detail"])
+                self.stack.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return [e for e in self.seen if detail_type is None or e["type"] == detail_type]
+
+
+@pytest.fixture
+def published(stack: LocalStack) -> Published:
+    return Published(stack)

@@ -1,0 +1,88 @@
+"""Enrolling in many LOs at once: each item answered on its own, as the create seed shows."""
+
+from __future__ import annotations
+
+from tests.conftest import Api
+from tests.enrolments.conftest import PORTAL, Learning
+
+MANY = f"/enrolment/{PORTAL}/enrolment"
+
+
+def test_each_item_is_answered_under_its_lo_id_with_its_status_code(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    token = learning.learner("u1")
+    body = {"items": [{"loId": "c1", "status": "in-progress"}, {"loId": "i2", "status": "not-started"}]}
+
+    answer = api.post(MANY, body, token=token)
+
+    assert answer.status == 200
+    outcomes = answer.json()
+    assert set(outcomes) == {"c1", "i2"}
+    assert learning.enrolment(outcomes["c1"]["200"]["id"])["status"] == "in-progress"
+    assert learning.enrolment(outcomes["i2"]["200"]["id"])["status"] == "not-started"
+
+
+def test_one_items_failure_does_not_undo_the_others(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    token = learning.learner("u1")
+    body = {"items": [{"loId": "c1"}, {"loId": "nothing"}, {"loId": "m1", "parentLoId": "c1"}, {"loId": "i1"}]}
+
+    answer = api.post(MANY, body, token=token)
+
+    outcomes = answer.json()
+    assert list(outcomes["nothing"]) == ["404"]
+    assert "message" in outcomes["nothing"]["404"]
+    assert list(outcomes["m1"]) == ["400"]
+    assert learning.enrolment(outcomes["c1"]["200"]["id"])["lo_id"] == "c1"
+    assert learning.enrolment(outcomes["i1"]["200"]["id"])["lo_id"] == "i1"
+
+
+def test_the_seeds_integer_lo_ids_are_accepted(api: Api, learning: Learning) -> None:
+    learning.given.learning_object("111", "course", PORTAL, children=["11"])
+    learning.given.learning_object("11", "module", PORTAL)
+    token = learning.learner("u1")
+
+    answer = api.post(MANY, {"items": [{"loId": 111, "parentLoId": 0, "status": "in-progress"}]}, token=token)
+
+    assert answer.status == 200
+    assert list(answer.json()["111"]) == ["200"]
+
+
+def test_a_child_item_names_its_parent_enrolment(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    token = learning.learner("u1")
+    course = learning.enrol(token, "c1")
+
+    answer = api.post(MANY, {"items": [{"loId": "m1", "parentLoId": "c1", "parentEnrolmentId": course}]}, token=token)
+
+    assert learning.enrolment(answer.json()["m1"]["200"]["id"])["parent_enrolment_id"] == course
+
+
+def test_an_item_of_an_active_enrolment_is_answered_with_its_id(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    token = learning.learner("u1")
+    course = learning.enrol(token, "c1")
+
+    answer = api.post(MANY, {"items": [{"loId": "c1"}]}, token=token)
+
+    assert answer.json() == {"c1": {"200": {"id": course}}}
+
+
+def test_an_lo_listed_twice_is_400(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    token = learning.learner("u1")
+
+    answer = api.post(MANY, {"items": [{"loId": "c1"}, {"loId": "c1"}]}, token=token)
+
+    assert answer.status == 400
+    assert "body.items" in answer.json()["message"]
+
+
+def test_a_request_without_items_is_400(api: Api, learning: Learning) -> None:
+    token = learning.learner("u1")
+
+    for body in ({"items": []}, {}):
+        answer = api.post(MANY, body, token=token)
+
+        assert answer.status == 400
+        assert "body.items" in answer.json()["message"]

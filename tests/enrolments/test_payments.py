@@ -1,0 +1,325 @@
+"""Paid learning objects: Stripe (faked), credit tokens and coupons, spent exactly once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from planhub.storage import Table
+from planhub.storage import keys as table_keys
+from planhub_local.stack import LocalStack
+from tests.conftest import Api
+from tests.enrolments.conftest import DECLINED_CARD, PORTAL, FakePaymentGateway, Learning, enrolment_path
+
+PRICE = {"amount": 4900, "currency": "USD"}
+STRIPE = {"paymentMethod": "stripe", "paymentOptions": {"token": "tok_visa"}}
+
+
+def paid_course(learning: Learning, lo_id: str = "paid") -> None:
+    learning.given.learning_object(lo_id, "course", PORTAL, price=PRICE)
+
+
+def credit(token: str) -> dict[str, Any]:
+    return {"paymentMethod": "credit", "paymentOptions": {"token": token}}
+
+
+def coupon_uses(api: Api, learning: Learning, code: str) -> int:
+    return int(api.get(f"/admin/coupons/{code}", token=learning.given.staff).json()["uses"])
+
+
+# --- no payment -------------------------------------------------------------------------------
+
+
+def test_a_paid_lo_without_a_payment_is_403_with_a_message(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+
+    answer = api.post(enrolment_path("paid"), {}, token=token)
+
+    assert answer.status == 403
+    assert "paid" in answer.json()["message"]
+
+
+def test_a_refused_payment_leaves_no_enrolment_behind(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+    api.post(enrolment_path("paid"), {}, token=token)
+
+    answer = api.post(enrolment_path("paid"), STRIPE, token=token)
+
+    assert answer.status == 200
+    assert len(learning.history(answer.json()["id"])) == 1
+
+
+# --- Stripe --------------------------------------------------------------------------------------
+
+
+def test_stripe_charges_the_price_once_with_the_enrolment_as_idempotency_key(
+    api: Api, learning: Learning, payments: FakePaymentGateway
+) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+
+    answer = api.post(enrolment_path("paid"), STRIPE, token=token)
+
+    assert answer.status == 200
+    [charge] = payments.charges
+    assert (charge["amount"], charge["currency"], charge["token"]) == (4900, "USD", "tok_visa")
+    assert charge["idempotency_key"] == f"enrolment-{answer.json()['id']}"
+
+
+def test_a_stripe_customer_may_pay_instead_of_a_card_token(
+    api: Api, learning: Learning, payments: FakePaymentGateway
+) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+    body = {"paymentMethod": "stripe", "paymentOptions": {"customer": "cus_123"}}
+
+    answer = api.post(enrolment_path("paid"), body, token=token)
+
+    assert answer.status == 200
+    assert payments.charges[0]["customer"] == "cus_123"
+
+
+def test_stripe_without_a_token_or_customer_is_403(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+
+    answer = api.post(enrolment_path("paid"), {"paymentMethod": "stripe"}, token=token)
+
+    assert answer.status == 403
+
+
+def test_a_declined_card_is_403_and_nothing_is_enrolled(
+    api: Api, learning: Learning, payments: FakePaymentGateway
+) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+    declined = {"paymentMethod": "stripe", "paymentOptions": {"token": DECLINED_CARD}}
+
+    answer = api.post(enrolment_path("paid"), declined, token=token)
+
+    assert answer.status == 403
+    assert answer.json() == {"message": "Payment declined: Your card was declined."}
+    assert payments.charges == []
+    assert api.post(enrolment_path("paid"), {}, token=token).status == 403
+
+
+def test_an_active_paid_enrolment_is_answered_without_charging_again(
+    api: Api, learning: Learning, payments: FakePaymentGateway
+) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+    first = learning.enrol(token, "paid", body=STRIPE)
+
+    again = api.post(enrolment_path("paid"), STRIPE, token=token)
+
+    assert again.json() == {"id": first}
+    assert len(payments.charges) == 1
+
+
+def test_a_charge_is_refunded_when_the_enrolment_cannot_be_written(
+    stack: LocalStack, api: Api, learning: Learning, payments: FakePaymentGateway
+) -> None:
+    # Given an active plan ref whose plan is gone, so that the enrolment's transaction is refused
+    paid_course(learning)
+    token = learning.learner("u1")
+    Table(stack.table_name).put(
+        {**table_keys.active_plan(PORTAL, "u1", "paid"), "entity": "active_plan", "plan_id": 999}
+    )
+
+    answer = api.post(enrolment_path("paid"), STRIPE, token=token)
+
+    assert answer.status == 409
+    assert [c["id"] for c in payments.charges] == payments.refunds
+
+
+# --- credit tokens ---------------------------------------------------------------------------------
+
+
+def test_a_credit_token_pays_for_its_lo_once(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    [credit_token] = learning.given.credit_tokens("paid")
+    first = learning.learner("u1")
+    second = learning.learner("u2")
+
+    paid = api.post(enrolment_path("paid"), credit(credit_token), token=first)
+    reused = api.post(enrolment_path("paid"), credit(credit_token), token=second)
+
+    assert paid.status == 200
+    assert reused.status == 403
+    assert reused.json() == {"message": "The credit token has already been used"}
+
+
+def test_a_credit_token_for_another_lo_is_403(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    paid_course(learning, "paid-2")
+    [other] = learning.given.credit_tokens("paid-2")
+    token = learning.learner("u1")
+
+    answer = api.post(enrolment_path("paid"), credit(other), token=token)
+
+    assert answer.status == 403
+    assert answer.json() == {"message": "The credit token is not for this learning object in this portal"}
+
+
+def test_an_unknown_credit_token_is_403(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+
+    answer = api.post(enrolment_path("paid"), credit("not-a-token"), token=token)
+
+    assert answer.status == 403
+
+
+def test_concurrent_requests_cannot_spend_one_credit_token_twice(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    [credit_token] = learning.given.credit_tokens("paid")
+    learners = [learning.learner(f"u{n}") for n in range(6)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda t: api.post(enrolment_path("paid"), credit(credit_token), token=t), learners))
+
+    assert sorted(a.status for a in answers) == [200, 403, 403, 403, 403, 403]
+
+
+# --- coupons -------------------------------------------------------------------------------
+
+
+def test_a_coupon_lowers_the_stripe_charge_and_counts_a_use(
+    api: Api, learning: Learning, payments: FakePaymentGateway
+) -> None:
+    paid_course(learning)
+    learning.given.coupon("QUARTER", PORTAL, discount=0.25)
+    token = learning.learner("u1")
+
+    answer = api.post(enrolment_path("paid"), {**STRIPE, "coupon": "QUARTER"}, token=token)
+
+    assert answer.status == 200
+    assert payments.charges[0]["amount"] == 3675
+    assert coupon_uses(api, learning, "QUARTER") == 1
+
+
+def test_a_discount_is_rounded_to_whole_minor_units(api: Api, learning: Learning, payments: FakePaymentGateway) -> None:
+    learning.given.learning_object("odd", "course", PORTAL, price={"amount": 999, "currency": "USD"})
+    learning.given.coupon("THIRD", PORTAL, discount=0.333)
+    token = learning.learner("u1")
+
+    api.post(enrolment_path("odd"), {**STRIPE, "coupon": "THIRD"}, token=token)
+
+    assert payments.charges[0]["amount"] == 666  # 999 - round(332.667)
+
+
+def test_a_full_coupon_needs_no_payment(api: Api, learning: Learning, payments: FakePaymentGateway) -> None:
+    paid_course(learning)
+    learning.given.coupon("FREE", PORTAL, discount=1.0)
+    token = learning.learner("u1")
+
+    answer = api.post(enrolment_path("paid"), {"coupon": "FREE"}, token=token)
+
+    assert answer.status == 200
+    assert payments.charges == []
+    assert coupon_uses(api, learning, "FREE") == 1
+
+
+def test_a_coupon_that_is_not_valid_here_is_403(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    learning.given.portal("p-other", "other.example.com")
+    learning.given.coupon("ELSEWHERE", "p-other", discount=1.0)
+    learning.given.coupon("OTHER-LO", PORTAL, discount=1.0, lo_ids=["another"])
+    learning.given.coupon("EXPIRED", PORTAL, discount=1.0, expires="2020-01-01T00:00:00Z")
+    token = learning.learner("u1")
+
+    for code, reason in [
+        ("ELSEWHERE", "is not valid in this portal"),
+        ("OTHER-LO", "is not valid for learning object paid"),
+        ("EXPIRED", "has expired"),
+        ("NO-SUCH", "does not exist"),
+    ]:
+        answer = api.post(enrolment_path("paid"), {"coupon": code}, token=token)
+
+        assert answer.status == 403, code
+        assert answer.json() == {"message": f"Coupon {code} {reason}"}
+
+
+def test_a_free_lo_ignores_the_coupon(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    learning.given.coupon("FREE", PORTAL, discount=1.0, max_uses=1)
+    token = learning.learner("u1")
+
+    answer = api.post(enrolment_path("c1"), {"coupon": "FREE"}, token=token)
+
+    assert answer.status == 200
+    assert coupon_uses(api, learning, "FREE") == 0
+
+
+def test_a_coupons_max_uses_holds_under_concurrent_enrolments(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    learning.given.coupon("TWICE", PORTAL, discount=1.0, max_uses=2)
+    learners = [learning.learner(f"u{n}") for n in range(6)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda t: api.post(enrolment_path("paid"), {"coupon": "TWICE"}, token=t), learners))
+
+    assert sorted(a.status for a in answers) == [200, 200, 403, 403, 403, 403]
+    assert coupon_uses(api, learning, "TWICE") == 2
+
+
+def test_nobody_pays_for_an_enrolment_the_last_coupon_use_did_not_get(
+    api: Api, learning: Learning, payments: FakePaymentGateway
+) -> None:
+    paid_course(learning)
+    learning.given.coupon("HALF", PORTAL, discount=0.5, max_uses=1)
+    learners = [learning.learner(f"u{n}") for n in range(4)]
+    body = {**STRIPE, "coupon": "HALF"}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda t: api.post(enrolment_path("paid"), body, token=t), learners))
+
+    assert sorted(a.status for a in answers) == [200, 403, 403, 403]
+    assert len(payments.charges) - len(payments.refunds) == 1
+
+
+# --- many LOs ------------------------------------------------------------------------------
+
+
+def test_many_los_are_paid_per_item_with_the_credit_token_mapped_to_each(api: Api, learning: Learning) -> None:
+    paid_course(learning, "111")
+    paid_course(learning, "222")
+    paid_course(learning, "333")
+    [first] = learning.given.credit_tokens("111")
+    [second] = learning.given.credit_tokens("222")
+    token = learning.learner("u1")
+    body = {
+        "paymentMethod": "credit",
+        "paymentOptions": {
+            "tokens": {first: {"productType": "lo", "productId": 111}, second: {"productType": "lo", "productId": 222}}
+        },
+        "items": [{"loId": 111}, {"loId": 222}, {"loId": 333}],
+    }
+
+    answer = api.post(f"/enrolment/{PORTAL}/enrolment", body, token=token)
+
+    outcomes = answer.json()
+    assert list(outcomes["111"]) == ["200"]
+    assert list(outcomes["222"]) == ["200"]
+    assert list(outcomes["333"]) == ["403"]
+
+
+def test_many_los_are_charged_through_stripe_per_paid_item(
+    api: Api, learning: Learning, payments: FakePaymentGateway
+) -> None:
+    paid_course(learning, "paid-1")
+    paid_course(learning, "paid-2")
+    learning.given.learning_object("free", "course", PORTAL)
+    token = learning.learner("u1")
+    body = {
+        "paymentMethod": "stripe",
+        "paymentOptions": {"customer": "cus_1"},
+        "items": [{"loId": "paid-1"}, {"loId": "free"}, {"loId": "paid-2"}],
+    }
+
+    answer = api.post(f"/enrolment/{PORTAL}/enrolment", body, token=token)
+
+    assert all(list(outcome) == ["200"] for outcome in answer.json().values())
+    assert [c["amount"] for c in payments.charges] == [4900, 4900]
