@@ -80,19 +80,26 @@ def lambda_per_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """
     local = threading.local()
     to_proxy_event = RestApi._to_proxy_event
+    resolvers: dict[int, RestApi] = {}
 
     def own_proxy_event(self: RestApi, event: dict[str, Any]) -> Any:
         local.event = to_proxy_event(self, event)
         return local.event
 
     def own_context(self: RestApi) -> dict[str, Any]:
+        resolvers[id(self)] = self
         contexts: dict[int, dict[str, Any]] = local.__dict__.setdefault("contexts", {})
         return contexts.setdefault(id(self), {})
 
     def set_own_context(self: RestApi, value: dict[str, Any]) -> None:
+        resolvers[id(self)] = self
         local.__dict__.setdefault("contexts", {})[id(self)] = value
 
     monkeypatch.setattr(RestApi, "_to_proxy_event", own_proxy_event)
     monkeypatch.setattr(RestApi, "current_event", property(lambda self: local.event), raising=False)
     monkeypatch.setattr(RestApi, "context", property(own_context, set_own_context), raising=False)
     yield
+    for resolver in resolvers.values():
+        # A function first imported during the test kept its context per thread only;
+        # give it back its own, as it will have once the patch is undone.
+        resolver.__dict__["context"] = {}
