@@ -1,15 +1,22 @@
-"""Given-steps for subscription plans: a company with API keys, its products, its users."""
+"""Given-steps for subscription plans: a company with API keys, its products, its users.
+
+These tests share one local stack per module (`world`), overriding the suite's per-test
+`stack` and `given` fixtures: every test makes its own plans (or its own company) and
+looks only at them.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
 from planhub_local import tokens
-from planhub_local.gateway import HttpResponse
+from planhub_local.gateway import Gateway, HttpResponse
 from planhub_local.stack import LocalStack
 from tests.conftest import Api, Catalog
 
@@ -44,13 +51,13 @@ def seed_plan(**fields: Any) -> dict[str, Any]:
 
 def recurring_plan(**fields: Any) -> dict[str, Any]:
     """The seed's recurring order plan example, with `fields` changed."""
-    return seed_plan(
-        method="recurring_order",
-        name="Recurring Order Plan Deluxe",
-        static=False,
-        recurring_days=[{"day": 0, "hour": 10, "minute": 42}, {"day": 4, "hour": 20, "minute": 15}],
-        **fields,
-    )
+    defaults: dict[str, Any] = {
+        "method": "recurring_order",
+        "name": "Recurring Order Plan Deluxe",
+        "static": False,
+        "recurring_days": [{"day": 0, "hour": 10, "minute": 42}, {"day": 4, "hour": 20, "minute": 15}],
+    }
+    return seed_plan(**{**defaults, **fields})
 
 
 def company_token(user: str, *, admin: bool = False, company: str = COMPANY) -> str:
@@ -92,52 +99,89 @@ class Plans:
         return self.api.delete(f"/plans/{plan_id}", token=self.token, headers=self._headers())
 
 
-@pytest.fixture
-def company(given: Catalog) -> str:
-    """The seed's company, its two products (100 NOK and 200 NOK), and another company."""
-    given.company(COMPANY, [API_KEY])
-    given.company(OTHER_COMPANY, [OTHER_API_KEY])
-    given.product(PRODUCT_1, COMPANY, 100.0, "NOK")
-    given.product(PRODUCT_2, COMPANY, 200.0, "NOK")
-    return COMPANY
+class Bus:
+    """What reached the bus: a rule of the test's own keeps every subscription event in a queue."""
+
+    QUEUE = "test-subscription-events"
+    TYPES = ("subscription plan created", "subscription plan updated", "subscription plan deleted", "order due")
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.url = stack.sqs.create_queue(QueueName=self.QUEUE)["QueueUrl"]
+        arn = stack.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        pattern = {"source": ["planhub"], "detail-type": list(self.TYPES)}
+        stack.events.put_rule(Name="test-subscriptions", EventBusName=stack.bus_name, EventPattern=json.dumps(pattern))
+        stack.events.put_targets(
+            Rule="test-subscriptions", EventBusName=stack.bus_name, Targets=[{"Id": "queue", "Arn": arn}]
+        )
+        self.seen: list[dict[str, Any]] = []
+
+    def events(self, detail_type: str) -> list[dict[str, Any]]:
+        """Every event of `detail_type` published so far (outbox -> stream -> publisher -> bus)."""
+        self.stack.drain()
+        while messages := self.stack.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                self.seen.append(json.loads(message["Body"]))
+                self.stack.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return [e for e in self.seen if e["detail-type"] == detail_type]
+
+    def orders(self) -> list[dict[str, Any]]:
+        """The data of every "order due" event so far."""
+        return [e["detail"]["data"] for e in self.events("order due")]
+
+
+@dataclass
+class World:
+    """One local stack for a whole test module (a stack per test costs most of a second):
+    the seed's company with its two products (100 NOK and 200 NOK), and another company.
+    Tests that need a company of their own (an empty list) make one with `new_company`."""
+
+    stack: LocalStack
+    api: Api
+    given: Catalog
+    bus: Bus
+
+    def new_company(self, company_id: str) -> str:
+        self.given.company(company_id, [f"{API_KEY}-{company_id}"])
+        return company_id
+
+    def plans_of(self, company_id: str, user: str = "admin-1", *, admin: bool = True) -> Plans:
+        return Plans(self.api, company_token(user, admin=admin, company=company_id), f"{API_KEY}-{company_id}")
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    with mock_aws():
+        stack = LocalStack().create()
+        api = Api(Gateway(stack))
+        given = Catalog(api, tokens.staff())
+        given.company(COMPANY, [API_KEY])
+        given.company(OTHER_COMPANY, [OTHER_API_KEY])
+        given.product(PRODUCT_1, COMPANY, 100.0, "NOK")
+        given.product(PRODUCT_2, COMPANY, 200.0, "NOK")
+        yield World(stack, api, given, Bus(stack))
 
 
 @pytest.fixture
-def admin(api: Api, company: str) -> Plans:
-    return Plans(api, company_token("admin-1", admin=True))
+def given(world: World) -> Catalog:
+    return world.given
 
 
 @pytest.fixture
-def member(api: Api, company: str) -> Plans:
-    return Plans(api, company_token("member-1"))
-
-
-def order_due_events(stack: LocalStack) -> list[dict[str, Any]]:
-    """Every "order due" event that reached the bus (through outbox, stream and publisher)."""
-    stack.drain()
-    queue_url = stack.sqs.get_queue_url(QueueName=ORDER_DUE_QUEUE)["QueueUrl"]
-    found = []
-    while True:
-        messages = stack.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return found
-        for message in messages:
-            found.append(json.loads(message["Body"]))
-            stack.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-ORDER_DUE_QUEUE = "test-order-due-listener"
+def stack(world: World) -> LocalStack:
+    return world.stack
 
 
 @pytest.fixture
-def order_due_listener(stack: LocalStack) -> LocalStack:
-    """A rule on the bus that keeps every "order due" event in a queue the test reads."""
-    url = stack.sqs.create_queue(QueueName=ORDER_DUE_QUEUE)["QueueUrl"]
-    arn = stack.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    stack.events.put_rule(
-        Name="test-order-due",
-        EventBusName=stack.bus_name,
-        EventPattern=json.dumps({"source": ["planhub"], "detail-type": ["order due"]}),
-    )
-    stack.events.put_targets(Rule="test-order-due", EventBusName=stack.bus_name, Targets=[{"Id": "q", "Arn": arn}])
-    return stack
+def bus(world: World) -> Bus:
+    return world.bus
+
+
+@pytest.fixture
+def admin(world: World) -> Plans:
+    return Plans(world.api, company_token("admin-1", admin=True))
+
+
+@pytest.fixture
+def member(world: World) -> Plans:
+    return Plans(world.api, company_token("member-1"))
