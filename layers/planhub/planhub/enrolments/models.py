@@ -199,7 +199,9 @@ class EnrolmentUpdateBody(Body):
 
     startDate: IsoDateTime | None = None
     endDate: IsoDateTime | None = None
-    expectedCompletionDate: IsoDateTime | None = Field(default=None, deprecated=True, description="Use dueDate")
+    expectedCompletionDate: IsoDateTime | None = Field(
+        default=None, description="Deprecated alias of dueDate", json_schema_extra={"deprecated": True}
+    )
     dueDate: IsoDateTime | None = None
     status: RequestedStatus | None = None
     result: Number | None = None

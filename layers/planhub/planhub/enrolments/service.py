@@ -72,7 +72,8 @@ from planhub.settings import TableEnvironment
 from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
 
-TRANSACTION_ATTEMPTS = 3  # a TransactionConflict, or a concurrent change that does not overlap ours
+TRANSACTION_ATTEMPTS = 3  # when only a TransactionConflict got in the way
+MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
 ROLL_UP_CONSUMER = "enrolment-completion-roll-up"
 
 # Request field names of the update seed -> attribute names of the stored enrolment.
@@ -404,7 +405,7 @@ class EnrolmentService:
         enrolment = self.repository.enrolment(enrolment_id)
         lo: LearningObject | None = None
         user: User | None = None
-        for attempt in range(TRANSACTION_ATTEMPTS):
+        for attempt in range(MERGE_ATTEMPTS):
             if enrolment.archived:
                 raise Conflict(f"Enrolment {enrolment_id} is archived: it no longer changes")
             if lo is None:
@@ -510,11 +511,12 @@ class EnrolmentService:
         touched = set(changes) | ({"status", "end_date"} if "status" in changes else set())
         before, now = read.model_dump(), current.model_dump()
         changed = {name for name in before if before[name] != now[name]} - {"version", "updated_at"}
-        if changed & touched or attempt == TRANSACTION_ATTEMPTS - 1:
+        if changed & touched or attempt == MERGE_ATTEMPTS - 1:
             raise ConcurrentModification(
                 f"Enrolment {read.id} was changed by someone else meanwhile ({', '.join(sorted(changed & touched))}); "
                 "read it again and retry"
             )
+        logger.info("merging a concurrent change", extra={"enrolment_id": read.id, "changed": sorted(changed)})
         return current
 
     # --- read --------------------------------------------------------------------------
