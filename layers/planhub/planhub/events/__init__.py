@@ -51,6 +51,14 @@ class EventType(StrEnum):
     SUBSCRIPTION_PLAN_UPDATED = "subscription plan updated"
     SUBSCRIPTION_PLAN_DELETED = "subscription plan deleted"
     ORDER_DUE = "order due"
+    # --- plans (SPEC.md section 4); "group plan batch": a slice of a group's members to assign ---
+    PLAN_ASSIGNED = "plan assigned"
+    PLAN_REASSIGNED = "plan reassigned"
+    PLAN_DUE_DATE_CHANGED = "plan due date changed"
+    PLAN_DUE_SOON = "plan due soon"
+    PLAN_OVERDUE = "plan overdue"
+    GROUP_PLAN_ASSIGNED = "group plan assigned"
+    GROUP_PLAN_BATCH = "group plan batch"
 
 
 def _now_iso() -> str:

@@ -212,3 +212,30 @@ def order_due_index(shard: int) -> str:
 def order_due_order(due_at: str, plan_id: str) -> str:
     """GSI2 sort key: the fixed-width UTC instant of the next due order, then the plan."""
     return f"{due_at}#{plan_id}"
+
+
+# --- plans (SPEC.md section 4): group assignments and due-date notices ------------------
+
+
+def group_active_plans_pk(portal_id: str, group_id: str) -> str:
+    """A group's active group assignments (one per LO): what members added later receive."""
+    return f"GROUPPLANS#{portal_id}#{group_id}"
+
+
+def group_active_plan(portal_id: str, group_id: str, lo_id: str) -> Key:
+    return key(group_active_plans_pk(portal_id, group_id), f"LO#{lo_id}")
+
+
+def plan_due_index(day: str) -> str:
+    """GSI2 partition of active plans falling due on `day` (YYYY-MM-DD, UTC), for notices."""
+    return f"PLANDUE#{day}"
+
+
+def plan_due_order(due_at: str, plan_id: int | str) -> str:
+    """GSI2 sort key: the fixed-width UTC due instant, then the plan."""
+    return f"{due_at}#{plan_id}"
+
+
+def plan_notices_watermark() -> Key:
+    """The first day whose due plans the daily notice run has not fully handled yet."""
+    return key("SCHEDULE#PLANNOTICES", "WATERMARK")
