@@ -24,7 +24,7 @@ def list_plan_plays(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> PlanPlayPage:
     """Plan plays newest first; pass `cursor` back for the next page."""
-    return plan_plays.list(
+    return plan_plays.list_plan_plays(
         app.claims,
         client_id=clientId,
         user_id=userId,

@@ -213,3 +213,15 @@ def test_listing_without_a_token_is_unauthorized(api: Api, plays: PlanPlaySteps)
 
     # Then the gateway answers 401
     assert answer.status == 401
+
+
+def test_staff_whose_token_names_no_client_must_name_one(api: Api, plays: PlanPlaySteps) -> None:
+    # Given a client
+    plays.client()
+
+    # When staff without a client in their token list plan plays naming none
+    answer = api.get("/api/plan-plays", token=staff())
+
+    # Then it is a 400 naming clientId
+    assert answer.status == 400
+    assert [d["field"] for d in answer.json()["details"]] == ["query.clientId"]

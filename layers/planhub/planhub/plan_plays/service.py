@@ -105,7 +105,7 @@ class PlanPlayService:
             raise NotFound(NOT_FOUND)
         return PlanPlay.from_item(item)
 
-    def list(
+    def list_plan_plays(
         self,
         claims: Claims,
         *,
