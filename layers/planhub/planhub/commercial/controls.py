@@ -107,7 +107,6 @@ _NAMES = {
     "#per": "per_seconds",
     "#activities": "activities",
     "#period": "period",
-    "#cost": "per_create",
 }
 _COUNTER_NAMES = {"#count": "count", "#entity": "entity", "#ends": "ends_at", "#ttl": "ttl"}
 
@@ -181,7 +180,7 @@ class Admission:
             need("#credits")
             terms.append(_absent("#policy.#credits"))
         else:
-            need("#credits", "#cost")
+            need("#credits")
             names["#cost"] = "per_create" if self.activity is BillableActivity.CREATE else "per_completion"
             terms.append("#policy.#credits.#cost = :cost")
             values[":cost"] = self.cost
