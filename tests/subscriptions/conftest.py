@@ -7,14 +7,20 @@ looks only at them.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from moto import mock_aws
 
+from planhub.storage import Table
+from planhub.subscriptions.models import BillingInterval, IntervalUnit, PlanMethod, SubscriptionPlan
+from planhub.subscriptions.repository import SubscriptionPlanRepository
 from planhub_local import tokens
 from planhub_local.gateway import Gateway, HttpResponse
 from planhub_local.stack import LocalStack
@@ -62,6 +68,30 @@ def recurring_plan(**fields: Any) -> dict[str, Any]:
 
 def company_token(user: str, *, admin: bool = False, company: str = COMPANY) -> str:
     return tokens.token(user, company={"id": company, "admin": admin})
+
+
+def stored_plan(company_id: str, number: int, *, name: str | None = None, amount: int = 1000) -> SubscriptionPlan:
+    """A basic plan as the repository stores it, made `number` seconds after 2026-01-01."""
+    created = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=number)
+    return SubscriptionPlan(
+        id=f"{number:024x}",
+        company_id=company_id,
+        method=PlanMethod.BASIC,
+        name=name or f"plan {number}",
+        interval_unit=IntervalUnit.MONTH,
+        billing_interval=BillingInterval.MONTH,
+        units=0,
+        currency="NOK",
+        total_amount=amount,
+        total_amount_given=True,
+        created=created,
+        updated=created,
+    )
+
+
+def load_plans(stack: LocalStack, plans: list[SubscriptionPlan]) -> None:
+    """Plans written in batches through the repository: large fixtures without 1 call each."""
+    SubscriptionPlanRepository(Table(stack.table_name)).bulk_load(plans)
 
 
 @dataclass
@@ -147,6 +177,40 @@ class World:
 
     def plans_of(self, company_id: str, user: str = "admin-1", *, admin: bool = True) -> Plans:
         return Plans(self.api, company_token(user, admin=admin, company=company_id), f"{API_KEY}-{company_id}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_rollback_copy_per_transaction() -> Iterator[None]:
+    """Keeps moto's TransactWriteItems linear in the table's size, for these modules only.
+
+    moto backs the whole table up (stream records included) once per write of a transaction,
+    all before the first write, so every copy is the same; a subscription change writes up
+    to 51 items. Taking that copy once per transaction keeps moto's behaviour exactly.
+    """
+    import moto.dynamodb.models as dynamodb_models
+
+    original = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        copies: dict[int, Any] = {}
+
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if isinstance(value, dynamodb_models.Table):
+                if id(value) not in copies:
+                    copies[id(value)] = copy.deepcopy(value, memo)
+                return copies[id(value)]
+            return copy.deepcopy(value, memo)
+
+        # moto calls run one at a time (planhub_local serializes them), so this swap is safe.
+        dynamodb_models.copy = SimpleNamespace(deepcopy=deepcopy)  # type: ignore[assignment]
+        try:
+            original(backend, transact_items)
+        finally:
+            dynamodb_models.copy = copy  # type: ignore[assignment]
+
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    yield
+    dynamodb_models.DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="module")
