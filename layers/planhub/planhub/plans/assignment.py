@@ -1,0 +1,203 @@
+"""Assigning one LO to one user: the seed's four cases as writes for one transaction.
+
+`decide` is pure: given what is assigned and what the table holds for that user and LO,
+it answers the plan id and the writes (with their conditions and the domain event). The
+user route runs it once per request, the group fan-out once per member. Every write is
+conditioned on the state `decide` saw, so a concurrent change cancels the transaction
+instead of being overwritten, and the caller decides again from fresh reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from planhub import events
+from planhub.catalog.models import LearningObject, Portal, User
+from planhub.events import DomainEvent, EventType
+from planhub.ids import new_numeric_id
+from planhub.plans import enrolment_link
+from planhub.plans.enrolment_link import ActiveEnrolment
+from planhub.plans.models import Plan, active_plan_ref, due_index_keys, iso
+from planhub.storage import Expression, Put, Update, Write, not_exists
+from planhub.storage import keys as table_keys
+
+_ACTIVE_PLAN = "attribute_exists(PK) AND archived = :false"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What is assigned, to whom, by whom: the same for a user and for each member of a group."""
+
+    portal: Portal
+    lo: LearningObject
+    user: User
+    due_date: datetime | None
+    notify: bool
+    note: str | None
+    reassign: bool
+    assigner_id: str
+    actor: str
+    source_type: str | None = None
+    source_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What the table holds for the user and LO: the active refs, and the enrolment when needed."""
+
+    plan_id: int | None = None
+    enrolment_id: int | None = None
+    enrolment: ActiveEnrolment | None = None
+
+
+class Change(StrEnum):
+    CREATED = "created"
+    REASSIGNED = "reassigned"
+    DUE_DATE_CHANGED = "due date changed"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    plan_id: int
+    change: Change
+    writes: list[Write] = field(default_factory=list)
+
+
+def needs_enrolment(assignment: Assignment, holdings: Holdings) -> bool:
+    """A re-assignment decides on the enrolment's status, so it must read the enrolment itself."""
+    return assignment.reassign and holdings.plan_id is not None and holdings.enrolment_id is not None
+
+
+def decide(assignment: Assignment, holdings: Holdings, now: datetime, *, event_id: str | None = None) -> Outcome:
+    """The seed's summary: a new plan, the existing one (its due date updated), or a re-assignment."""
+    if holdings.plan_id is not None and not assignment.reassign:
+        return _keep(assignment, holdings.plan_id, now)
+    if holdings.plan_id is not None:
+        return _reassign(assignment, holdings, holdings.plan_id, now, event_id)
+    return _create(assignment, holdings, now, event_id)
+
+
+def _keep(assignment: Assignment, plan_id: int, now: datetime) -> Outcome:
+    """Already assigned (version 0): the same plan; only a given due date changes it. No email."""
+    if assignment.due_date is None:
+        return Outcome(plan_id, Change.UNCHANGED)
+    index = due_index_keys(plan_id, assignment.due_date, now)
+    update = Update(
+        table_keys.plan(plan_id),
+        Expression(
+            "SET due_date = :due, updated_at = :now, GSI2PK = :pk, GSI2SK = :sk",
+            values={":due": iso(assignment.due_date), ":now": iso(now), ":pk": index["GSI2PK"], ":sk": index["GSI2SK"]},
+        ),
+        Expression(_ACTIVE_PLAN, values={":false": False}),
+    )
+    event = DomainEvent.of(
+        EventType.PLAN_DUE_DATE_CHANGED,
+        {
+            "plan_id": str(plan_id),
+            "portal_id": assignment.portal.id,
+            "user_id": assignment.user.id,
+            "lo_id": assignment.lo.id,
+            "due_date": iso(assignment.due_date),
+        },
+        actor=assignment.actor,
+    )
+    return Outcome(plan_id, Change.DUE_DATE_CHANGED, [update, events.record(event)])
+
+
+def _new_plan(assignment: Assignment, enrolment_id: int | None, now: datetime) -> Plan:
+    return Plan(
+        id=new_numeric_id(),
+        portal_id=assignment.portal.id,
+        user_id=assignment.user.id,
+        lo_id=assignment.lo.id,
+        due_date=assignment.due_date,
+        notify=assignment.notify,
+        note=assignment.note,
+        assigner_id=assignment.assigner_id,
+        source_type=assignment.source_type,
+        source_id=assignment.source_id,
+        enrolment_id=enrolment_id,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _create(assignment: Assignment, holdings: Holdings, now: datetime, event_id: str | None) -> Outcome:
+    """No active plan: a new one, linked to the active enrolment if there is one (left as it is)."""
+    portal, user, lo = assignment.portal.id, assignment.user.id, assignment.lo.id
+    plan = _new_plan(assignment, holdings.enrolment_id, now)
+    writes: list[Write] = [
+        Put(plan.to_item(), not_exists()),
+        Put(active_plan_ref(plan), not_exists()),
+        enrolment_link.unchanged(portal, user, lo, holdings.enrolment_id),
+        events.record(_assigned_event(EventType.PLAN_ASSIGNED, assignment, plan, {}, event_id)),
+    ]
+    return Outcome(plan.id, Change.CREATED, writes)
+
+
+def _reassign(
+    assignment: Assignment, holdings: Holdings, old_plan_id: int, now: datetime, event_id: str | None
+) -> Outcome:
+    """Version 2: the old plan is archived and a new one created; a begun enrolment is archived too."""
+    portal, user, lo = assignment.portal.id, assignment.user.id, assignment.lo.id
+    enrolment = holdings.enrolment
+    writes: list[Write] = []
+    archived_enrolment_id: int | None = None
+    if enrolment is not None and enrolment_link.is_archived_on_reassignment(enrolment):
+        writes += enrolment_link.archive(enrolment, portal, user, lo, by=assignment.actor, at=now)
+        archived_enrolment_id = enrolment.id
+        linked = None
+    else:
+        linked = enrolment.id if enrolment is not None else None
+        writes.append(enrolment_link.unchanged(portal, user, lo, holdings.enrolment_id))
+    plan = _new_plan(assignment, linked, now)
+    archive_old = Update(
+        table_keys.plan(old_plan_id),
+        Expression(
+            "SET archived = :true, archived_at = :now, archived_by = :by, updated_at = :now REMOVE GSI2PK, GSI2SK",
+            values={":true": True, ":now": iso(now), ":by": assignment.actor},
+        ),
+        Expression(_ACTIVE_PLAN, values={":false": False}),
+    )
+    # The ref moves from the old plan to the new one, if nobody moved it meanwhile.
+    move_ref = Put(active_plan_ref(plan), Expression("plan_id = :old", values={":old": old_plan_id}))
+    extra = {"archived_plan_id": str(old_plan_id), "archived_enrolment_id": archived_enrolment_id}
+    event = _assigned_event(EventType.PLAN_REASSIGNED, assignment, plan, extra, event_id)
+    writes += [archive_old, Put(plan.to_item(), not_exists()), move_ref, events.record(event)]
+    return Outcome(plan.id, Change.REASSIGNED, writes)
+
+
+def plan_event_data(plan: Plan, user: User, lo: LearningObject, portal: Portal) -> dict[str, Any]:
+    """What every plan email needs, carried by the event so the email function reads nothing."""
+    return {
+        "plan": {
+            "id": str(plan.id),
+            "portal_id": plan.portal_id,
+            "user_id": plan.user_id,
+            "lo_id": plan.lo_id,
+            "status": int(plan.status),
+            "due_date": iso(plan.due_date) if plan.due_date else None,
+            "note": plan.note,
+            "assigner_id": plan.assigner_id,
+            "source_type": plan.source_type,
+            "source_id": plan.source_id,
+            "enrolment_id": plan.enrolment_id,
+        },
+        "notify": plan.notify,
+        "recipient": {"user_id": user.id, "email": user.email, "name": user.name},
+        "learning_object": {"id": lo.id, "title": lo.title, "type": str(lo.type)},
+        "portal": {"id": portal.id, "name": portal.name, "title": portal.title or portal.name},
+    }
+
+
+def _assigned_event(
+    kind: EventType, assignment: Assignment, plan: Plan, extra: dict[str, Any], event_id: str | None
+) -> DomainEvent:
+    data = {**plan_event_data(plan, assignment.user, assignment.lo, assignment.portal), **extra}
+    if event_id is None:
+        return DomainEvent.of(kind, data, actor=assignment.actor)
+    return DomainEvent(id=event_id, type=str(kind), data=data, actor=assignment.actor)
