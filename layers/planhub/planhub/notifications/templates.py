@@ -1,0 +1,88 @@
+"""Every email planhub sends, keyed by the event type that sends it. Edit the wording here.
+
+Each event's `data` is the template's vocabulary. The plan events carry:
+`recipient` {user_id, email, name}, `learning_object` {id, title, type},
+`portal` {id, name, title}, `plan` {id, due_date, note, ...}, and `notify`; a
+re-assignment adds `archived_plan_id` and `archived_enrolment_id`.
+See `rendering` for the `{{ ... }}` forms.
+"""
+
+from __future__ import annotations
+
+from planhub.events import EventType
+from planhub.notifications.rendering import EmailTemplate
+
+
+def _page(body: str) -> str:
+    return (
+        '<!DOCTYPE html><html><body style="font-family: sans-serif; line-height: 1.5">'
+        f"{body}"
+        '<p style="color: #666; font-size: 0.9em">Sent by {{ portal.title }} through planhub.</p>'
+        "</body></html>"
+    )
+
+
+_DUE_TEXT = "{{# plan.due_date }}Due: {{ plan.due_date | date }}\n{{/ plan.due_date }}"
+_NOTE_TEXT = "{{# plan.note }}Note from your assigner: {{ plan.note }}\n{{/ plan.note }}"
+_DUE_HTML = "{{# plan.due_date }}<p>Due: <strong>{{ plan.due_date | date }}</strong></p>{{/ plan.due_date }}"
+_NOTE_HTML = "{{# plan.note }}<p>Note from your assigner: <em>{{ plan.note }}</em></p>{{/ plan.note }}"
+
+TEMPLATES: dict[str, EmailTemplate] = {
+    EventType.PLAN_ASSIGNED: EmailTemplate(
+        subject="New assignment: {{ learning_object.title }}",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            'You have been assigned "{{ learning_object.title }}" in {{ portal.title }}.\n'
+            f"{_DUE_TEXT}{_NOTE_TEXT}"
+        ),
+        html=_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>You have been assigned <strong>{{ learning_object.title }}</strong> in {{ portal.title }}.</p>"
+            f"{_DUE_HTML}{_NOTE_HTML}"
+        ),
+    ),
+    EventType.PLAN_REASSIGNED: EmailTemplate(
+        subject="Re-assignment: {{ learning_object.title }}",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            'You have been assigned "{{ learning_object.title }}" in {{ portal.title }} again.\n'
+            "{{# archived_enrolment_id }}Your earlier progress is archived: please start it afresh.\n"
+            "{{/ archived_enrolment_id }}"
+            f"{_DUE_TEXT}{_NOTE_TEXT}"
+        ),
+        html=_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>You have been assigned <strong>{{ learning_object.title }}</strong> in {{ portal.title }} again.</p>"
+            "{{# archived_enrolment_id }}<p>Your earlier progress is archived: please start it afresh.</p>"
+            "{{/ archived_enrolment_id }}"
+            f"{_DUE_HTML}{_NOTE_HTML}"
+        ),
+    ),
+    EventType.PLAN_DUE_SOON: EmailTemplate(
+        subject="Reminder: {{ learning_object.title }} is due soon",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            'A reminder that "{{ learning_object.title }}" in {{ portal.title }} is due within a day.\n'
+            f"{_DUE_TEXT}{_NOTE_TEXT}"
+        ),
+        html=_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>A reminder that <strong>{{ learning_object.title }}</strong> in {{ portal.title }}"
+            " is due within a day.</p>"
+            f"{_DUE_HTML}{_NOTE_HTML}"
+        ),
+    ),
+    EventType.PLAN_OVERDUE: EmailTemplate(
+        subject="Overdue: {{ learning_object.title }}",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            '"{{ learning_object.title }}" in {{ portal.title }} is past its due date.\n'
+            f"{_DUE_TEXT}{_NOTE_TEXT}"
+        ),
+        html=_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p><strong>{{ learning_object.title }}</strong> in {{ portal.title }} is past its due date.</p>"
+            f"{_DUE_HTML}{_NOTE_HTML}"
+        ),
+    ),
+}
