@@ -349,10 +349,19 @@ class SubscriptionPlan(Entity):
     due_at: UtcInstant | None = Field(default=None, description="The earliest next_day while orders are scheduled")
     created: UtcInstant
     updated: UtcInstant
-    version: int = 1
+    version: int = Field(description="Bumped by every change; each change requires the version it read")
 
     def keys(self) -> Key:
         return keys.subscription_plan(self.id)
+
+    def to_item(self) -> dict[str, Any]:
+        # Attributes at their default are left out (from_item restores them): lists read
+        # plans in batches, and a smaller item costs fewer read and write units.
+        item: dict[str, Any] = self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        item.update(self.keys())
+        item.update(self.index_keys())
+        item["entity"] = self.entity_type
+        return item
 
     def index_keys(self) -> dict[str, str]:
         if self.due_at is None:

@@ -110,6 +110,7 @@ class SubscriptionPlanService:
             due_at=schedule.earliest(recurring_days) if recurring_days and body.active else None,
             created=now,
             updated=now,
+            version=1,
         )
         event = DomainEvent.of(EventType.SUBSCRIPTION_PLAN_CREATED, _summary(plan), actor=claims.sub)
         self.repository.create(plan, event)
