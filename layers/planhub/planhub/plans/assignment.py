@@ -72,13 +72,13 @@ def needs_enrolment(assignment: Assignment, holdings: Holdings) -> bool:
     return assignment.reassign and holdings.plan_id is not None and holdings.enrolment_id is not None
 
 
-def decide(assignment: Assignment, holdings: Holdings, now: datetime, *, event_id: str | None = None) -> Outcome:
+def decide(assignment: Assignment, holdings: Holdings, now: datetime) -> Outcome:
     """The seed's summary: a new plan, the existing one (its due date updated), or a re-assignment."""
     if holdings.plan_id is not None and not assignment.reassign:
         return _keep(assignment, holdings.plan_id, now)
     if holdings.plan_id is not None:
-        return _reassign(assignment, holdings, holdings.plan_id, now, event_id)
-    return _create(assignment, holdings, now, event_id)
+        return _reassign(assignment, holdings, holdings.plan_id, now)
+    return _create(assignment, holdings, now)
 
 
 def _keep(assignment: Assignment, plan_id: int, now: datetime) -> Outcome:
@@ -126,7 +126,7 @@ def _new_plan(assignment: Assignment, enrolment_id: int | None, now: datetime) -
     )
 
 
-def _create(assignment: Assignment, holdings: Holdings, now: datetime, event_id: str | None) -> Outcome:
+def _create(assignment: Assignment, holdings: Holdings, now: datetime) -> Outcome:
     """No active plan: a new one, linked to the active enrolment if there is one (left as it is)."""
     portal, user, lo = assignment.portal.id, assignment.user.id, assignment.lo.id
     plan = _new_plan(assignment, holdings.enrolment_id, now)
@@ -134,14 +134,12 @@ def _create(assignment: Assignment, holdings: Holdings, now: datetime, event_id:
         Put(plan.to_item(), not_exists()),
         Put(active_plan_ref(plan), not_exists()),
         enrolment_link.unchanged(portal, user, lo, holdings.enrolment_id),
-        events.record(_assigned_event(EventType.PLAN_ASSIGNED, assignment, plan, {}, event_id)),
+        events.record(_assigned_event(EventType.PLAN_ASSIGNED, assignment, plan, {})),
     ]
     return Outcome(plan.id, Change.CREATED, writes)
 
 
-def _reassign(
-    assignment: Assignment, holdings: Holdings, old_plan_id: int, now: datetime, event_id: str | None
-) -> Outcome:
+def _reassign(assignment: Assignment, holdings: Holdings, old_plan_id: int, now: datetime) -> Outcome:
     """Version 2: the old plan is archived and a new one created; a begun enrolment is archived too."""
     portal, user, lo = assignment.portal.id, assignment.user.id, assignment.lo.id
     enrolment = holdings.enrolment
@@ -166,7 +164,7 @@ def _reassign(
     # The ref moves from the old plan to the new one, if nobody moved it meanwhile.
     move_ref = Put(active_plan_ref(plan), Expression("plan_id = :old", values={":old": old_plan_id}))
     extra = {"archived_plan_id": str(old_plan_id), "archived_enrolment_id": archived_enrolment_id}
-    event = _assigned_event(EventType.PLAN_REASSIGNED, assignment, plan, extra, event_id)
+    event = _assigned_event(EventType.PLAN_REASSIGNED, assignment, plan, extra)
     writes += [archive_old, Put(plan.to_item(), not_exists()), move_ref, events.record(event)]
     return Outcome(plan.id, Change.REASSIGNED, writes)
 
@@ -194,10 +192,6 @@ def plan_event_data(plan: Plan, user: User, lo: LearningObject, portal: Portal) 
     }
 
 
-def _assigned_event(
-    kind: EventType, assignment: Assignment, plan: Plan, extra: dict[str, Any], event_id: str | None
-) -> DomainEvent:
+def _assigned_event(kind: EventType, assignment: Assignment, plan: Plan, extra: dict[str, Any]) -> DomainEvent:
     data = {**plan_event_data(plan, assignment.user, assignment.lo, assignment.portal), **extra}
-    if event_id is None:
-        return DomainEvent.of(kind, data, actor=assignment.actor)
-    return DomainEvent(id=event_id, type=str(kind), data=data, actor=assignment.actor)
+    return DomainEvent.of(kind, data, actor=assignment.actor)

@@ -37,6 +37,14 @@ class UserAssignmentContext:
 
 
 @dataclass(frozen=True)
+class MembersContext:
+    portal: Portal | None
+    lo: LearningObject | None
+    users: dict[str, User]
+    holdings: dict[str, Holdings]
+
+
+@dataclass(frozen=True)
 class GroupAssignmentContext:
     portal: Portal
     lo: LearningObject | None
@@ -116,11 +124,9 @@ class PlanRepository:
         item = self.table.get(table_keys.enrolment(holdings.enrolment_id), consistent=True)
         return Holdings(holdings.plan_id, holdings.enrolment_id, enrolment_link.active_enrolment(item))
 
-    def members_with_holdings(
-        self, portal_id: str, user_ids: Sequence[str], lo_id: str
-    ) -> tuple[dict[str, User], dict[str, Holdings]]:
-        """Users of the portal among `user_ids`, and what each holds for the LO (BatchGetItem)."""
-        keys: list[Key] = []
+    def members_context(self, portal_id: str, lo_id: str, user_ids: Sequence[str]) -> MembersContext:
+        """The portal, the LO, the users among `user_ids` and what each holds for the LO (BatchGetItem)."""
+        keys: list[Key] = [table_keys.portal(portal_id), table_keys.learning_object(lo_id)]
         for user_id in user_ids:
             keys += [
                 table_keys.user(portal_id, user_id),
@@ -128,12 +134,19 @@ class PlanRepository:
                 table_keys.active_enrolment(portal_id, user_id, lo_id),
             ]
         found = self._read(keys)
+        portal_item = found.get(_id(table_keys.portal(portal_id)))
+        lo_item = found.get(_id(table_keys.learning_object(lo_id)))
         users: dict[str, User] = {}
         for user_id in user_ids:
             item = found.get(_id(table_keys.user(portal_id, user_id)))
             if item is not None:
                 users[user_id] = User.from_item(item)
-        return users, {user_id: _holdings(found, portal_id, user_id, lo_id) for user_id in users}
+        return MembersContext(
+            portal=Portal.from_item(portal_item) if portal_item else None,
+            lo=LearningObject.from_item(lo_item) if lo_item else None,
+            users=users,
+            holdings={user_id: _holdings(found, portal_id, user_id, lo_id) for user_id in users},
+        )
 
     # --- plans ------------------------------------------------------------------------------
 
