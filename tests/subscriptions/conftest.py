@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -227,7 +228,9 @@ def queries_read_one_partition() -> Iterator[None]:
     original = MotoTable.query
 
     def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("index_name") or hash_key is None or not table.range_key_attr:
+        # moto passes index_name as the 8th argument (7th after the hash key), or by name
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None or not table.range_key_attr:
             return original(table, hash_key, *args, **kwargs)
         table.all_items = lambda: list(table.items.get(hash_key, {}).values())
         try:
@@ -240,8 +243,8 @@ def queries_read_one_partition() -> Iterator[None]:
     MotoTable.query = original  # type: ignore[method-assign]
 
 
-@pytest.fixture(scope="module")
-def world() -> Iterator[World]:
+@contextmanager
+def new_world() -> Iterator[World]:
     with mock_aws():
         stack = LocalStack().create()
         api = Api(Gateway(stack))
@@ -251,6 +254,12 @@ def world() -> Iterator[World]:
         given.product(PRODUCT_1, COMPANY, 100.0, "NOK")
         given.product(PRODUCT_2, COMPANY, 200.0, "NOK")
         yield World(stack, api, given, Bus(stack))
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    with new_world() as made:
+        yield made
 
 
 @pytest.fixture
