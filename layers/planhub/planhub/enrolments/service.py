@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from planhub import events
 from planhub.auth.claims import Claims
-from planhub.catalog.models import Coupon, LearningObject, User
+from planhub.catalog.models import Coupon, LearningObject, Portal, User
 from planhub.catalog.repository import CatalogRepository
 from planhub.enrolments import permissions
 from planhub.enrolments.models import (
@@ -201,7 +201,7 @@ class EnrolmentService:
         )
         payment = Payment.for_single(body.paymentMethod, body.coupon, body.paymentOptions)
         enrolment_id = self._enrol(
-            claims, portal.id, learner, request, payment, notify=body.notify, recalculate=body.reCalculate
+            claims, portal, learner, request, payment, notify=body.notify, recalculate=body.reCalculate
         )
         return EnrolmentId(id=enrolment_id)
 
@@ -223,7 +223,7 @@ class EnrolmentService:
                 payment = Payment.for_item(item.loId, body.paymentMethod, body.coupon, body.paymentOptions)
                 enrolment_id = self._enrol(
                     claims,
-                    portal.id,
+                    portal,
                     learner,
                     NewEnrolment.of_item(item),
                     payment,
@@ -247,7 +247,7 @@ class EnrolmentService:
     def _enrol(
         self,
         claims: Claims,
-        portal_id: str,
+        portal: Portal,
         learner: User | None,
         request: NewEnrolment,
         payment: Payment,
@@ -256,6 +256,7 @@ class EnrolmentService:
         recalculate: bool,
     ) -> int:
         """Creates one enrolment, or answers the active one's id; three table calls in the usual case."""
+        portal_id = portal.id
         context = self._look_up(claims, portal_id, learner, request, payment)
         if context.active_id is not None and not request.re_enrol:
             return context.active_id
@@ -303,19 +304,23 @@ class EnrolmentService:
             writes.add("plan", plan_link.write)
         for label, write in settlement.writes.items():
             writes.add(label, write)
+        # The email templates' vocabulary (planhub.notifications) besides the enrolment's own fields.
         created = {
             **_event_fields(enrolment),
             "status": enrolment.status.value,
             "plan_id": enrolment.plan_id,
-            "due_date": _json(enrolment.due_date),
-            "start_date": _json(enrolment.start_date),
             "notify": notify,
             "replaced_enrolment_id": context.active_id,
             "payment": settlement.summary or None,
-            "user_email": context.learner.email,
-            "user_name": context.learner.name,
-            "lo_title": context.lo.title,
-            "lo_type": context.lo.type.value,
+            "enrolment": {
+                "id": enrolment.id,
+                "status": enrolment.status.value,
+                "due_date": _json(enrolment.due_date),
+                "start_date": _json(enrolment.start_date),
+            },
+            "recipient": {"user_id": context.learner.id, "email": context.learner.email, "name": context.learner.name},
+            "learning_object": {"id": context.lo.id, "title": context.lo.title, "type": context.lo.type.value},
+            "portal": {"id": portal.id, "name": portal.name, "title": portal.title or portal.name},
         }
         writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_CREATED, created, actor=claims.sub)))
         if enrolment.status is EnrolmentStatus.COMPLETED:

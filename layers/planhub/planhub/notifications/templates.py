@@ -85,4 +85,23 @@ TEMPLATES: dict[str, EmailTemplate] = {
             f"{_DUE_HTML}{_NOTE_HTML}"
         ),
     ),
+    # --- enrolments (SPEC.md section 5): `enrolment` {id, status, due_date, start_date} besides
+    # `recipient`, `learning_object`, `portal` and `notify` ---
+    EventType.ENROLMENT_CREATED: EmailTemplate(
+        subject="You are enrolled: {{ learning_object.title }}",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            'You are enrolled in "{{ learning_object.title }}" in {{ portal.title }}.\n'
+            "{{# enrolment.start_date }}Starts: {{ enrolment.start_date | date }}\n{{/ enrolment.start_date }}"
+            "{{# enrolment.due_date }}Due: {{ enrolment.due_date | date }}\n{{/ enrolment.due_date }}"
+        ),
+        html=_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>You are enrolled in <strong>{{ learning_object.title }}</strong> in {{ portal.title }}.</p>"
+            "{{# enrolment.start_date }}<p>Starts: <strong>{{ enrolment.start_date | date }}</strong></p>"
+            "{{/ enrolment.start_date }}"
+            "{{# enrolment.due_date }}<p>Due: <strong>{{ enrolment.due_date | date }}</strong></p>"
+            "{{/ enrolment.due_date }}"
+        ),
+    ),
 }
