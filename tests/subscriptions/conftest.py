@@ -8,6 +8,7 @@ looks only at them.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -189,8 +190,7 @@ def one_rollback_copy_per_transaction() -> Iterator[None]:
     all before the first write, so every copy is the same; a subscription change writes up
     to 51 items. Taking that copy once per transaction keeps moto's behaviour exactly.
     """
-    import moto.dynamodb.models as dynamodb_models
-
+    dynamodb_models: Any = importlib.import_module("moto.dynamodb.models")
     original = dynamodb_models.DynamoDBBackend.transact_write_items
 
     def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
@@ -204,15 +204,15 @@ def one_rollback_copy_per_transaction() -> Iterator[None]:
             return copy.deepcopy(value, memo)
 
         # moto calls run one at a time (planhub_local serializes them), so this swap is safe.
-        dynamodb_models.copy = SimpleNamespace(deepcopy=deepcopy)  # type: ignore[assignment]
+        dynamodb_models.copy = SimpleNamespace(deepcopy=deepcopy)
         try:
             original(backend, transact_items)
         finally:
-            dynamodb_models.copy = copy  # type: ignore[assignment]
+            dynamodb_models.copy = copy
 
-    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
     yield
-    dynamodb_models.DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+    dynamodb_models.DynamoDBBackend.transact_write_items = original
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -223,9 +223,8 @@ def queries_read_one_partition() -> Iterator[None]:
     DynamoDB reads the partition alone. With the 10,000-plan lists that is seconds per call.
     Same answers, only faster: the partition is then filtered and sorted by moto as before.
     """
-    from moto.dynamodb.models.table import Table as MotoTable
-
-    original = MotoTable.query
+    moto_table: Any = importlib.import_module("moto.dynamodb.models.table").Table
+    original = moto_table.query
 
     def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         # moto passes index_name as the 8th argument (7th after the hash key), or by name
@@ -238,9 +237,9 @@ def queries_read_one_partition() -> Iterator[None]:
         finally:
             del table.all_items
 
-    MotoTable.query = query  # type: ignore[method-assign]
+    moto_table.query = query
     yield
-    MotoTable.query = original  # type: ignore[method-assign]
+    moto_table.query = original
 
 
 @contextmanager
