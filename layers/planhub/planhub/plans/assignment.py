@@ -169,7 +169,7 @@ def _reassign(assignment: Assignment, holdings: Holdings, old_plan_id: int, now:
     return Outcome(plan.id, Change.REASSIGNED, writes)
 
 
-def plan_event_data(plan: Plan, user: User, lo: LearningObject, portal: Portal) -> dict[str, Any]:
+def plan_event_data(plan: Plan, user: User | None, lo: LearningObject | None, portal: Portal | None) -> dict[str, Any]:
     """What every plan email needs, carried by the event so the email function reads nothing."""
     return {
         "plan": {
@@ -186,9 +186,9 @@ def plan_event_data(plan: Plan, user: User, lo: LearningObject, portal: Portal) 
             "enrolment_id": plan.enrolment_id,
         },
         "notify": plan.notify,
-        "recipient": {"user_id": user.id, "email": user.email, "name": user.name},
-        "learning_object": {"id": lo.id, "title": lo.title, "type": str(lo.type)},
-        "portal": {"id": portal.id, "name": portal.name, "title": portal.title or portal.name},
+        "recipient": {"user_id": user.id, "email": user.email, "name": user.name} if user else None,
+        "learning_object": {"id": lo.id, "title": lo.title, "type": str(lo.type)} if lo else None,
+        "portal": {"id": portal.id, "name": portal.name, "title": portal.title or portal.name} if portal else None,
     }
 
 
