@@ -305,6 +305,12 @@ def test_a_company_admin_may_create_a_recurring_order_plan_of_their_own(admin: P
     assert admin.created(recurring_plan())["user"] == {"$oid": "admin-1"}
 
 
+def test_platform_staff_acting_for_a_company_may_create_a_basic_plan(admin: Plans) -> None:
+    staff = tokens.token("staff-1", staff=True, company={"id": COMPANY, "admin": False})
+
+    assert admin.as_(staff).create(seed_plan()).status == 200
+
+
 def test_a_token_without_a_company_may_not_create_plans(admin: Plans) -> None:
     answer = admin.as_(tokens.token("someone")).create(recurring_plan())
 
