@@ -273,3 +273,12 @@ def test_without_a_plan_the_enrolment_has_no_plan_id(learning: Learning, given: 
     enrolment_id = learning.enrol(token, "c1")
 
     assert learning.enrolment(enrolment_id)["plan_id"] is None
+
+
+def test_a_token_with_a_bad_signature_is_403_as_the_seed_says(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    forged = tokens.sign({"sub": "u1", "exp": 4102444800}, key="not-the-secret-of-this-deployment-0123456789")
+
+    answer = api.post(enrolment_path("c1"), {}, token=forged)
+
+    assert answer.status == 403
