@@ -46,7 +46,6 @@ def build() -> dict[str, Any]:
         if route.function in seen:
             continue
         seen.add(route.function)
-        runtime.handler(route.function)
         module = runtime.module(route.function)
         merge.add_schema(module.app.get_openapi_schema(title=TITLE, version=VERSION))
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())

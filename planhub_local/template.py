@@ -3,6 +3,7 @@ the local stack must create. Intrinsic functions are resolved against local name
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,12 @@ class Function:
 
 class Template:
     """The parts of template.yaml the local stack needs, with local physical names."""
+
+    @classmethod
+    @functools.cache
+    def default(cls) -> Template:
+        """template.yaml, read once per process."""
+        return cls()
 
     def __init__(self, raw: dict[str, Any] | None = None) -> None:
         self.raw = raw if raw is not None else load_template()
@@ -204,6 +211,7 @@ class Template:
 
     # --- functions, routes, rules ------------------------------------------------------
 
+    @functools.cache  # noqa: B019 - templates live as long as the process
     def functions(self) -> dict[str, Function]:
         defaults = self.raw.get("Globals", {}).get("Function", {})
         found = {}
@@ -226,6 +234,7 @@ class Template:
             )
         return found
 
+    @functools.cache  # noqa: B019 - templates live as long as the process
     def routes(self) -> list[Route]:
         routes = []
         for function in self.functions().values():
@@ -244,6 +253,7 @@ class Template:
                 )
         return sorted(routes, key=lambda r: r.specificity, reverse=True)
 
+    @functools.cache  # noqa: B019 - templates live as long as the process
     def rules(self) -> list[Rule]:
         rules = []
         for function in self.functions().values():
@@ -259,6 +269,7 @@ class Template:
                     )
         return rules
 
+    @functools.cache  # noqa: B019 - templates live as long as the process
     def stream_subscriptions(self) -> list[StreamSubscription]:
         found = []
         for function in self.functions().values():
@@ -270,6 +281,7 @@ class Template:
                 found.append(StreamSubscription(function.logical_id, filters, int(props.get("BatchSize", 100))))
         return found
 
+    @functools.cache  # noqa: B019 - templates live as long as the process
     def schedules(self) -> dict[str, str]:
         """Scheduled functions and their expressions (run locally through /_local/invoke)."""
         found = {}

@@ -7,14 +7,11 @@ looks only at them.
 
 from __future__ import annotations
 
-import copy
-import importlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -180,66 +177,6 @@ class World:
 
     def plans_of(self, company_id: str, user: str = "admin-1", *, admin: bool = True) -> Plans:
         return Plans(self.api, company_token(user, admin=admin, company=company_id), f"{API_KEY}-{company_id}")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_rollback_copy_per_transaction() -> Iterator[None]:
-    """Keeps moto's TransactWriteItems linear in the table's size, for these modules only.
-
-    moto backs the whole table up (stream records included) once per write of a transaction,
-    all before the first write, so every copy is the same; a subscription change writes up
-    to 51 items. Taking that copy once per transaction keeps moto's behaviour exactly.
-    """
-    dynamodb_models: Any = importlib.import_module("moto.dynamodb.models")
-    original = dynamodb_models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-        copies: dict[int, Any] = {}
-
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            if isinstance(value, dynamodb_models.Table):
-                if id(value) not in copies:
-                    copies[id(value)] = copy.deepcopy(value, memo)
-                return copies[id(value)]
-            return copy.deepcopy(value, memo)
-
-        # moto calls run one at a time (planhub_local serializes them), so this swap is safe.
-        dynamodb_models.copy = SimpleNamespace(deepcopy=deepcopy)
-        try:
-            original(backend, transact_items)
-        finally:
-            dynamodb_models.copy = copy
-
-    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
-    yield
-    dynamodb_models.DynamoDBBackend.transact_write_items = original
-
-
-@pytest.fixture(scope="module", autouse=True)
-def queries_read_one_partition() -> Iterator[None]:
-    """Makes moto's Query on the table read only the queried partition, for these modules only.
-
-    moto 5.2 sorts every item of the table for each Query and then keeps one partition's;
-    DynamoDB reads the partition alone. With the 10,000-plan lists that is seconds per call.
-    Same answers, only faster: the partition is then filtered and sorted by moto as before.
-    """
-    moto_table: Any = importlib.import_module("moto.dynamodb.models.table").Table
-    original = moto_table.query
-
-    def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        # moto passes index_name as the 8th argument (7th after the hash key), or by name
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or hash_key is None or not table.range_key_attr:
-            return original(table, hash_key, *args, **kwargs)
-        table.all_items = lambda: list(table.items.get(hash_key, {}).values())
-        try:
-            return original(table, hash_key, *args, **kwargs)
-        finally:
-            del table.all_items
-
-    moto_table.query = query
-    yield
-    moto_table.query = original
 
 
 @contextmanager

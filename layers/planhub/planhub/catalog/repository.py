@@ -69,7 +69,8 @@ class CatalogRepository:
     def group_member_ids(self, portal_id: str, group_id: str) -> list[str]:
         pk = table_keys.group_members_pk(portal_id, group_id)
         prefix = table_keys.MEMBER_PREFIX
-        return [i["user_id"] for i in self.table.query_all(pk, sk_prefix=prefix, consistent=True)]
+        members = self.table.query_all(pk, sk_prefix=prefix, consistent=True, attributes=["user_id"])
+        return [i["user_id"] for i in members]
 
     def learning_object(self, lo_id: str) -> LearningObject:
         item = self.table.get(table_keys.learning_object(lo_id))

@@ -204,7 +204,9 @@ class Table:
         newest_first: bool = False,
         consistent: bool = False,
         filter_: Expression | None = None,
+        attributes: Sequence[str] | None = None,
     ) -> Page:
+        """One page of a partition; `attributes` limits what comes back (less to transfer)."""
         pk_name, sk_name = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
         condition = "#pk = :pk"
         names = {"#pk": pk_name}
@@ -222,6 +224,10 @@ class Table:
             **_merge(("KeyConditionExpression", Expression(condition, names, values)), ("FilterExpression", filter_)),
             "ScanIndexForward": not newest_first,
         }
+        if attributes:
+            placeholders = {f"#a{i}": name for i, name in enumerate(attributes)}
+            params["ProjectionExpression"] = ", ".join(placeholders)
+            params["ExpressionAttributeNames"] = {**params.get("ExpressionAttributeNames", {}), **placeholders}
         if index is not None:
             params["IndexName"] = index
         elif consistent:

@@ -1,0 +1,164 @@
+"""Two places where moto 5.2 differs from DynamoDB in ways our tests would feel.
+
+1. Atomic calls. moto's backends are not thread-safe: two concurrent conditional writes
+   could both pass their condition, which real DynamoDB never allows. Every moto call is
+   made under one lock, so each call is atomic, as each DynamoDB call is.
+2. Transactions. moto copies the whole table (items, indexes and stream) once per item of
+   every TransactWriteItems, to roll back on failure: a transaction costs O(items x table
+   size), and a table of a few thousand items makes tests crawl and eat gigabytes.
+   DynamoDB evaluates every condition against the state before the transaction, then
+   applies all writes or none. This does the same: conditions first, writes after, and if
+   a write still fails, only the items it touched (and the stream records it added) are
+   put back.
+3. Queries. moto sorts every item of the table for each Query and then keeps the queried
+   partition's; DynamoDB reads the partition alone. A table Query here reads only its
+   partition (then filters and sorts exactly as moto does), so a big table does not make
+   every small Query slow.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+lock = threading.RLock()  # held for every moto call
+_applied = False
+
+_WRITE_OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
+
+
+def apply() -> None:
+    global _applied  # noqa: PLW0603 - patch the process once
+    if _applied:
+        return
+    _serialize_calls()
+    _check_then_apply_transactions()
+    _queries_read_one_partition()
+    _applied = True
+
+
+def _serialize_calls() -> None:
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original = BotocoreStubber.__call__
+
+    def serialized(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
+
+
+def _queries_read_one_partition() -> None:
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+
+    def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        # moto passes index_name as the 7th argument after the hash key, or by name.
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None or not table.range_key_attr:
+            return original(table, hash_key, *args, **kwargs)
+        table.all_items = lambda: list(table.items.get(hash_key, {}).values())
+        try:
+            return original(table, hash_key, *args, **kwargs)
+        finally:
+            del table.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+
+
+def _check_then_apply_transactions() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        from moto.dynamodb.exceptions import TooManyTransactionsException, TransactionCanceledException
+
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        planned, reasons = _check_conditions(self, transact_items)
+        if any(code is not None for code, _, _ in reasons):
+            raise TransactionCanceledException(reasons)
+        _apply_writes(self, planned)
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+_Planned = tuple[str, dict[str, Any], str, dict[str, Any], Any]  # operation, request, table, key, item before
+_Reason = tuple[str | None, str | None, dict[str, Any] | None]
+
+
+def _check_conditions(backend: Any, transact_items: list[dict[str, Any]]) -> tuple[list[_Planned], list[_Reason]]:
+    """Every condition, evaluated against the state before the transaction."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import MultipleTransactionsException, TransactWriteSingleOpException
+
+    planned: list[_Planned] = []
+    reasons: list[_Reason] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in transact_items:
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(entry.items()))
+        if op_type not in _WRITE_OPERATIONS:
+            raise ValueError("Unsupported transaction operation")
+        table_name = op["TableName"]
+        key = _key_of(backend.get_table(table_name), op_type, op)
+        identity = (table_name, str(dict(sorted(key.items()))))
+        if identity in seen:
+            raise MultipleTransactionsException()
+        seen.add(identity)
+        current = backend.get_item(table_name, key)
+        condition = op.get("ConditionExpression")
+        names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        if condition is not None and not get_filter_expression(condition, names, values).expr(current):
+            wants_item = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+            stored = current.to_json()["Attributes"] if wants_item and current else None
+            reasons.append(("ConditionalCheckFailed", "The conditional request failed", stored))
+        else:
+            reasons.append((None, None, None))
+        planned.append((op_type, op, table_name, key, copy.deepcopy(current)))
+    return planned, reasons
+
+
+def _key_of(table: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    if op_type != "Put":
+        return dict(op["Key"])
+    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    return key
+
+
+def _apply_writes(backend: Any, planned: list[_Planned]) -> None:
+    """All writes; if one still fails, the touched items and their stream records are put back."""
+    from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
+
+    streams = {name: backend.get_table(name).stream_shard for _, _, name, _, _ in planned}
+    stream_lengths = {name: len(shard.items) for name, shard in streams.items() if shard is not None}
+    try:
+        for op_type, op, table_name, key, _ in planned:
+            if op_type == "Put":
+                backend.put_item(table_name, op["Item"])
+            elif op_type == "Delete":
+                backend.delete_item(table_name, key)
+            elif op_type == "Update":
+                backend.update_item(
+                    table_name,
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=op.get("ExpressionAttributeNames"),
+                    expression_attribute_values=op.get("ExpressionAttributeValues"),
+                )
+    except Exception as error:
+        for _, _, table_name, key, original in planned:
+            if original is not None:
+                backend.put_item(table_name, original.to_json()["Attributes"])
+            elif backend.get_item(table_name, key) is not None:
+                backend.delete_item(table_name, key)
+        for name, length in stream_lengths.items():
+            del streams[name].items[length:]
+        if isinstance(error, MockValidationException):
+            raise
+        raise TransactionCanceledException([(type(error).__name__, str(error), None) for _ in planned]) from error
