@@ -66,7 +66,7 @@ def _queries_read_one_partition() -> None:
         finally:
             del table.all_items
 
-    Table.query = query  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign,assignment]
 
 
 def _check_then_apply_transactions() -> None:

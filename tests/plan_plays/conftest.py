@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from planhub.http import RestApi
 from planhub_local import tokens
 from tests.conftest import Api, Catalog
 
@@ -66,40 +63,3 @@ class PlanPlaySteps:
 @pytest.fixture
 def plays(api: Api, given: Catalog) -> PlanPlaySteps:
     return PlanPlaySteps(api, given)
-
-
-@pytest.fixture
-def lambda_per_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each thread handles its request as if in its own Lambda container.
-
-    Powertools keeps the request in hand in shared state (the proxy event on a class
-    attribute, the routing context on the resolver), which is right on Lambda, where a
-    container handles one request at a time. In-process threads would see each other's
-    request (a 201 answered as 200, a route's context cleared mid-request), so concurrency
-    tests give every thread its own.
-    """
-    local = threading.local()
-    to_proxy_event = RestApi._to_proxy_event
-    resolvers: dict[int, RestApi] = {}
-
-    def own_proxy_event(self: RestApi, event: dict[str, Any]) -> Any:
-        local.event = to_proxy_event(self, event)
-        return local.event
-
-    def own_context(self: RestApi) -> dict[str, Any]:
-        resolvers[id(self)] = self
-        contexts: dict[int, dict[str, Any]] = local.__dict__.setdefault("contexts", {})
-        return contexts.setdefault(id(self), {})
-
-    def set_own_context(self: RestApi, value: dict[str, Any]) -> None:
-        resolvers[id(self)] = self
-        local.__dict__.setdefault("contexts", {})[id(self)] = value
-
-    monkeypatch.setattr(RestApi, "_to_proxy_event", own_proxy_event)
-    monkeypatch.setattr(RestApi, "current_event", property(lambda self: local.event), raising=False)
-    monkeypatch.setattr(RestApi, "context", property(own_context, set_own_context), raising=False)
-    yield
-    for resolver in resolvers.values():
-        # A function first imported during the test kept its context per thread only;
-        # give it back its own, as it will have once the patch is undone.
-        resolver.__dict__["context"] = {}

@@ -6,13 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from planhub_local.stack import LocalStack
 from tests.conftest import Api
 from tests.plan_plays.conftest import PlanPlaySteps, learner
-
-pytestmark = pytest.mark.usefixtures("lambda_per_thread")
 
 
 def test_fifty_parallel_creates_against_a_balance_of_twenty_admit_exactly_twenty(
