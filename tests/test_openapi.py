@@ -27,3 +27,11 @@ def test_validation_errors_are_documented_as_400_not_422() -> None:
     for operations in document["paths"].values():
         for operation in operations.values():
             assert "422" not in operation["responses"]
+
+
+def test_every_operation_documents_its_success_answer() -> None:
+    document = build()
+
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert any(code.startswith("2") for code in operation["responses"]), f"{method.upper()} {path}"

@@ -17,7 +17,7 @@ app = RestApi(ErrorStyle.ERROR)
     "/api/plan-plays",
     status_code=201,
     tags=["plan plays"],
-    responses=errors(400, 401, 403, 409, 429, model=DetailedError),
+    responses=errors(400, 401, 403, 409, 429, model=DetailedError, success=201),
 )
 def create_plan_play(
     body: Annotated[PlanPlayCreateBody, Body()],

@@ -33,8 +33,14 @@ _DESCRIPTIONS = {
 }
 
 
-def errors(*statuses: int, model: type[BaseModel] = MessageError) -> dict[int, OpenAPIResponse]:
-    return {
+def errors(*statuses: int, model: type[BaseModel] = MessageError, success: int = 200) -> dict[int, OpenAPIResponse]:
+    """The route's error answers, and its `success` answer (its schema comes from the
+    handler's return annotation; a 204 has no body)."""
+    answers: dict[int, OpenAPIResponse] = {
         status: {"description": _DESCRIPTIONS[status], "content": {"application/json": {"model": model}}}
         for status in statuses
     }
+    answers[success] = {"description": "No content"} if success == 204 else {"description": "Success"}
+    if success == 204:
+        answers[success]["content"] = {}
+    return answers
