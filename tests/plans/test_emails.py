@@ -107,7 +107,8 @@ class FlakyMailer:
 
 @pytest.fixture
 def flaky_mailer(stack: LocalStack) -> Iterator[FlakyMailer]:
-    notifications = handler_globals(stack, "SendEmailFunction")["notifications"]
+    # The email function's warm container (the drain invokes it one event at a time, in this container)
+    notifications = stack.runtime.module("SendEmailFunction").notifications
     real = notifications.mailer
     notifications.mailer = FlakyMailer(real)
     yield notifications.mailer
@@ -138,11 +139,3 @@ def eventbridge(detail: dict[str, Any]) -> dict[str, Any]:
         "resources": [],
         "detail": detail,
     }
-
-
-def handler_globals(stack: LocalStack, logical_id: str) -> dict[str, Any]:
-    """The module globals of a function's handler, as the local stack imported it."""
-    handler: Any = stack.runtime.handler(logical_id)
-    while hasattr(handler, "__wrapped__"):
-        handler = handler.__wrapped__
-    return dict(handler.__globals__) if handler.__globals__ is not None else {}
