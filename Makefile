@@ -58,7 +58,13 @@ format: $(VENV)/.installed ## Format and fix what ruff can
 bench: $(VENV)/.installed ## Run the benchmarks and print their figures
 	$(PY) -m benchmarks
 
+harden: $(VENV)/.installed ## Hardening run: >=10,000 generated requests, authorization matrix, effects; prints a summary
+	$(PY) -m hardening
+
+replay: $(VENV)/.installed ## Send AsyncFailureQueue's dead letters back to the bus (QUEUE_URL=... BUS=...)
+	$(PY) -m hardening.replay --queue-url "$(QUEUE_URL)" --bus-name "$(BUS)"
+
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) $(LINT_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-.PHONY: help install local token seed openapi lint pytest test format bench clean
+.PHONY: help install local token seed openapi lint pytest test format bench harden replay clean
