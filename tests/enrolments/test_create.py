@@ -282,3 +282,20 @@ def test_a_token_with_a_bad_signature_is_403_as_the_seed_says(api: Api, learning
     answer = api.post(enrolment_path("c1"), {}, token=forged)
 
     assert answer.status == 403
+
+
+def test_concurrent_enrolments_of_different_learners_each_enrol_their_own_caller(api: Api, learning: Learning) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    learning.course_tree()
+    callers = {f"u{n}": learning.learner(f"u{n}") for n in range(8)}
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        posted = pool.map(lambda t: api.post(enrolment_path("c1"), {}, token=t), callers.values())
+        answers = dict(zip(callers, posted, strict=True))
+
+    assert [a.status for a in answers.values()] == [200] * 8, [a.body for a in answers.values()]
+
+    assert {user: learning.enrolment(a.json()["id"])["user_id"] for user, a in answers.items()} == {
+        user: user for user in callers
+    }

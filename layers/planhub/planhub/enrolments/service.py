@@ -454,8 +454,12 @@ class EnrolmentService:
         to_status: EnrolmentStatus | None = changes.get("status")
         status_changes = to_status is not None and to_status != enrolment.status
         values = dict(changes)
-        if status_changes and to_status is EnrolmentStatus.COMPLETED and enrolment.end_date is None:
-            values.setdefault("end_date", now)  # completing sets endDate if absent
+        if (
+            status_changes
+            and to_status is EnrolmentStatus.COMPLETED
+            and values.get("end_date", enrolment.end_date) is None
+        ):
+            values["end_date"] = now  # completing sets endDate if absent
         version = enrolment.version + 1
         after = enrolment.model_copy(update={**values, "version": version, "updated_at": now})
 

@@ -7,12 +7,14 @@ authorizer, and a `lambda_handler` that logs with the request id, traces and flu
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from planhub.auth.claims import Claims
@@ -29,6 +31,21 @@ class RestApi(APIGatewayRestResolver):
         self.exception_handler(PlanhubError)(self._domain_error)
         self.exception_handler(RequestValidationError)(self._invalid_request)
         self.exception_handler(Exception)(self._unexpected_error)
+
+    # Powertools keeps the event being resolved on its BaseRouter class, shared by every
+    # resolver in the process: requests served on threads of one process (the local server,
+    # the concurrency tests) would read one another's body and claims. Each thread keeps its own.
+    @property  # type: ignore[override]  # BaseRouter and the REST resolver type it differently
+    def current_event(self) -> APIGatewayProxyEvent:
+        event: APIGatewayProxyEvent = self._per_thread().event
+        return event
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEvent) -> None:
+        self._per_thread().event = value
+
+    def _per_thread(self) -> threading.local:
+        return self.__dict__.setdefault("_request", threading.local())  # type: ignore[no-any-return]
 
     @property
     def claims(self) -> Claims:
@@ -60,6 +77,7 @@ class RestApi(APIGatewayRestResolver):
             multi.pop(name)
         event["multiValueHeaders"] = multi or None
         event["headers"] = {**headers, "content-type": "application/json"} if event.get("body") else headers
+        self.current_event = cast(APIGatewayProxyEvent, self._to_proxy_event(event))
         return super().resolve(event, context)
 
     def handler(self) -> Any:
