@@ -1,0 +1,203 @@
+"""Cold start of every function of template.yaml, beside two floors measured in the same run.
+
+    .venv/bin/python -m benchmarks.cold_start        (BENCH_REPEATS=5 for more runs)
+
+Each figure is the median over BENCH_REPEATS fresh interpreters (`python -I`, one per run):
+the time to import the handler module with the function's own environment from template.yaml
+(plus the local stack's settings) and the layer on sys.path, the peak RSS after that import
+(`ru_maxrss` in the child), and the time to serve its sample event (events/<LogicalId>.json)
+once on moto. Floors: `boto3_only` imports boto3 and makes a client; `libraries` adds
+Powertools' REST resolver with validation and one pydantic model. The first request's
+floor is the libraries floor serving one GET.
+
+Also checked: each function's CodeUri holds only its own code, and which of the layer's
+domain packages its import loads (a function should load its own area only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planhub_local.stack import DEFAULT_JWT_SECRET, LOCAL_ENVIRONMENT
+from planhub_local.template import REPO, Template
+
+CHILD = Path(__file__).with_name("_cold_child.py")
+FLOORS = Path(__file__).with_name("floors")
+DOMAIN_PACKAGES = {"catalog", "commercial", "enrolments", "notifications", "plan_plays", "plans", "subscriptions"}
+IMPORT_TARGET = 1.2  # issue 8: at most 1.2x the libraries floor
+
+
+@dataclass
+class Figures:
+    name: str
+    import_s: float
+    first_request_s: float
+    rss_mb: float
+    modules: int
+    outcome: str
+    packages: list[str]
+    xray: bool
+    import_ratio: float = 1.0  # median, per round, of import / the libraries floor's import
+    total_ratio: float = 1.0
+
+
+def _environment(function_environment: dict[str, str]) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        **LOCAL_ENVIRONMENT,
+        "JWT_SECRET": DEFAULT_JWT_SECRET,
+        **function_environment,
+    }
+
+
+def _run_once(target: Target) -> dict[str, Any] | str:
+    """One fresh interpreter: its figures, or why it crashed."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            str(CHILD),
+            str(target.code_dir),
+            target.module,
+            target.handler,
+            str(target.event),
+            str(REPO),
+        ],
+        env=target.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=target.code_dir,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return f"crashed: {tail[0][:80]}"
+    figures: dict[str, Any] = json.loads(lines[-1])
+    return figures
+
+
+@dataclass
+class Target:
+    name: str
+    code_dir: Path
+    module: str
+    handler: str
+    event: Path
+    env: dict[str, str]
+
+
+def _summarise(name: str, runs: list[dict[str, Any]], floor_runs: list[dict[str, Any]]) -> Figures:
+    # Rounds interleave every target, so each run is compared with the floor of its own round:
+    # a busy moment of the machine weighs on both sides of the ratio.
+    return Figures(
+        name=name,
+        import_s=statistics.median(r["import_s"] for r in runs),
+        first_request_s=statistics.median(r["first_request_s"] for r in runs),
+        rss_mb=statistics.median(r["rss_import_kb"] for r in runs) / 1024,
+        modules=int(statistics.median(r["modules"] for r in runs)),
+        outcome=runs[-1]["outcome"],
+        packages=runs[-1]["planhub_packages"],
+        xray=bool(runs[-1]["xray_loaded"]),
+        import_ratio=statistics.median(r["import_s"] / f["import_s"] for r, f in zip(runs, floor_runs, strict=True)),
+        total_ratio=statistics.median(
+            (r["import_s"] + r["first_request_s"]) / (f["import_s"] + f["first_request_s"])
+            for r, f in zip(runs, floor_runs, strict=True)
+        ),
+    )
+
+
+def _package_contents(code_dir: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(code_dir))
+        for p in code_dir.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+
+
+def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
+    repeats = int(os.environ.get("BENCH_REPEATS", "3"))
+    only = os.environ.get("BENCH_FUNCTIONS", "")  # comma-separated logical ids, for quick runs
+    functions = Template.default().functions()
+    table_env = {"TABLE_NAME": functions[next(iter(functions))].environment["TABLE_NAME"]}
+    floor_event = FLOORS / "get_portal_event.json"
+    targets = [
+        Target("floor: boto3 only", FLOORS, "boto3_only", "lambda_handler", floor_event, _environment(table_env)),
+        Target("floor: libraries", FLOORS, "libraries", "lambda_handler", floor_event, _environment(table_env)),
+    ]
+    notes: list[str] = []
+    for logical_id, function in sorted(functions.items()):
+        if only and logical_id not in only.split(","):
+            continue
+        targets.append(
+            Target(
+                logical_id,
+                function.code_uri,
+                function.handler.rpartition(".")[0],
+                function.handler_name,
+                REPO / "events" / f"{logical_id}.json",
+                _environment(function.environment),
+            )
+        )
+        contents = _package_contents(function.code_uri)
+        if contents != ["app.py"]:
+            notes.append(f"{logical_id}: CodeUri {function.code_uri.relative_to(REPO)} holds {contents}")
+
+    runs: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
+    crashed: dict[str, str] = {}
+    for _ in range(repeats):
+        for target in targets:
+            if target.name in crashed:
+                continue
+            figures = _run_once(target)
+            if isinstance(figures, str):
+                crashed[target.name] = figures
+            else:
+                runs[target.name].append(figures)
+    boto3_runs, library_runs = runs[targets[0].name], runs[targets[1].name]
+    boto3_floor = _summarise(targets[0].name, boto3_runs, library_runs)
+    rows = [boto3_floor] + [
+        _summarise(t.name, runs[t.name], library_runs) for t in targets[1:] if t.name not in crashed
+    ]
+    for row in rows:
+        foreign = set(row.packages) & DOMAIN_PACKAGES
+        if len(foreign) > 1:
+            notes.append(f"{row.name}: its import loads domain packages {sorted(foreign)}")
+
+    print(f"median of {repeats} rounds, one fresh interpreter per function per round; ratios per round")
+    width = max(len(r.name) for r in rows)
+    print(
+        f"{'function'.ljust(width)}  import ms  x libs  first req ms  cold total ms  x libs"
+        "  peak RSS MB  modules  xray  answer"
+    )
+    met = 0
+    for row in rows:
+        total = row.import_s + row.first_request_s
+        print(
+            f"{row.name.ljust(width)}  {row.import_s * 1000:9.0f}  {row.import_ratio:6.2f}"
+            f"  {row.first_request_s * 1000:12.0f}  {total * 1000:13.0f}  {row.total_ratio:6.2f}"
+            f"  {row.rss_mb:11.1f}  {row.modules:7d}  {'yes' if row.xray else 'no':>4}  {row.outcome}"
+        )
+        if not row.name.startswith("floor"):
+            met += row.import_ratio <= IMPORT_TARGET
+    for name, why in crashed.items():
+        print(f"{name.ljust(width)}  {why}")
+    print(f"\nimport within {IMPORT_TARGET}x the libraries floor: {met} of {len(rows) - 2} functions")
+    authorizer = next((r for r in rows if r.name == "AuthorizerFunction"), None)
+    if authorizer is not None:
+        per_round = [a["import_s"] / b["import_s"] for a, b in zip(runs["AuthorizerFunction"], boto3_runs, strict=True)]
+        print(f"authorizer import: {statistics.median(per_round):.2f}x the boto3-only floor")
+    print("deployment packages: each CodeUri holds only its app.py" if not any("CodeUri" in n for n in notes) else "")
+    for note in notes:
+        print(f"  {note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Floor handlers for the cold-start benchmark: what the cheapest possible function costs."""
