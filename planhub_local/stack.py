@@ -217,6 +217,7 @@ class LocalStack:
         self.failure_queue_url = ""
         self.rule_queues: dict[str, str] = {}  # rule name -> queue url
         self._stream_position = 0  # records of the table's stream handed to the publisher
+        self.stream_failures = 0  # publisher invocations that raised (and were retried)
         self._stream_arn = ""
         self._pump_lock = threading.Lock()
         self.delivered: list[DeliveredEvent] = []
@@ -324,7 +325,14 @@ class LocalStack:
             if selected:
                 for record in selected:
                     record["eventSourceARN"] = self._stream_arn
-                answer = self.invoke(subscription.function, {"Records": selected}) or {}
+                try:
+                    answer = self.invoke(subscription.function, {"Records": selected}) or {}
+                except Exception:
+                    # Lambda retries a stream batch that raised, from the same position,
+                    # until it succeeds; a drain gives up only when its time is out.
+                    self.stream_failures += 1
+                    self._stream_position += start
+                    return 1
                 failures = answer.get("batchItemFailures") or []
                 if failures:
                     # Lambda retries the batch from the first failed record, on the next pump.
