@@ -28,7 +28,7 @@ from typing import Any
 
 import boto3
 
-from planhub_local import moto_patches, powertools_patches
+from planhub_local import moto_patches
 from planhub_local.template import ACCOUNT, REGION, REPO, Function, Template
 
 LAYER_PATH = REPO / "layers" / "planhub"
@@ -54,7 +54,6 @@ def configure_process(jwt_secret: str | None = None) -> None:
         # On Lambda the layer is on the path at /opt/python; locally it is the layer's folder.
         sys.path.insert(0, str(LAYER_PATH))
     moto_patches.apply()
-    powertools_patches.apply()
     # Metrics are disabled locally; Powertools still warns on every flush without this.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
@@ -327,7 +326,7 @@ class LocalStack:
                     record["eventSourceARN"] = self._stream_arn
                 try:
                     answer = self.invoke(subscription.function, {"Records": selected}) or {}
-                except Exception:
+                except Exception:  # noqa: BLE001 - any failure of the function is retried
                     # Lambda retries a stream batch that raised, from the same position,
                     # until it succeeds; a drain gives up only when its time is out.
                     self.stream_failures += 1
