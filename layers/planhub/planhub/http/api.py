@@ -7,6 +7,9 @@ authorizer, and a `lambda_handler` that logs with the request id, traces and flu
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import threading
 from collections.abc import Mapping
 from typing import Any, cast
@@ -77,6 +80,9 @@ class RestApi(APIGatewayRestResolver):
             multi.pop(name)
         event["multiValueHeaders"] = multi or None
         event["headers"] = {**headers, "content-type": "application/json"} if event.get("body") else headers
+        if not _readable_json(event):
+            # Powertools would fail on it with a 500; a body no parser can read is invalid JSON (400).
+            event["body"], event["isBase64Encoded"] = _UNREADABLE, False
         self.current_event = cast(APIGatewayProxyEvent, self._to_proxy_event(event))
         return super().resolve(event, context)
 
@@ -90,3 +96,21 @@ class RestApi(APIGatewayRestResolver):
             return self.resolve(event, context)
 
         return lambda_handler
+
+
+_UNREADABLE = "\ufffd"  # not JSON: the validator reports it as `body: is not valid JSON`
+
+
+def _readable_json(event: Mapping[str, Any]) -> bool:
+    """False for a body that is not UTF-8, or nested deeper than the JSON parser can follow."""
+    body = event.get("body")
+    if not body:
+        return True
+    try:
+        text = base64.b64decode(body).decode("utf-8") if event.get("isBase64Encoded") else str(body)
+        json.loads(text)
+    except (UnicodeDecodeError, RecursionError, binascii.Error):
+        return False
+    except ValueError:
+        return True  # plain invalid JSON: Powertools reports it with its position
+    return True
