@@ -8,6 +8,7 @@ fresh reads, so the loser of a race answers the winner's plan.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from planhub import events
@@ -87,11 +88,19 @@ class PlanService:
         return PlanCreated(id=str(outcome.plan_id))
 
     def assign(self, assignment: Assignment, holdings: Holdings | None = None) -> Outcome:
-        """Decides and writes one assignment; after a lost race, decides again from fresh reads."""
+        """Decides and writes one assignment; after a lost race, decides again from fresh reads.
+
+        A re-assignment that lost the race to another re-assignment of the same plan finds
+        the user re-assigned a moment ago: it then keeps that new plan (version 0: its due
+        date updated) rather than replacing it again, so a double submit sends one email.
+        """
         portal_id, user_id, lo_id = assignment.portal.id, assignment.user.id, assignment.lo.id
+        replacing: int | None = None
         for attempt in range(ATTEMPTS):
             if holdings is None:
                 holdings = self.repository.holdings(portal_id, user_id, lo_id)
+            if assignment.reassign and replacing is not None and holdings.plan_id != replacing:
+                assignment = replace(assignment, reassign=False)
             if needs_enrolment(assignment, holdings):
                 holdings = self.repository.with_enrolment(holdings)
             outcome = decide(assignment, holdings, now_utc())
@@ -102,6 +111,8 @@ class PlanService:
                     "assignment raced a concurrent change; deciding again",
                     extra={"attempt": attempt + 1, "reasons": [r.code for r in canceled.reasons]},
                 )
+                if assignment.reassign:
+                    replacing = holdings.plan_id
                 holdings = None
                 continue
             return outcome
