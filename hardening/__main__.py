@@ -12,26 +12,26 @@ from typing import Any
 
 from hardening.fuzz import Fuzzer, Tally
 from hardening.matrix import missing_routes, run_matrix
-from hardening.world import CLIENT, World, quiet, running_world, template
+from hardening.world import World, quiet, running_world, template
 
 
 def effects(world: World) -> dict[str, int]:
     """After everything has drained: what was lost (dead-lettered) or done twice."""
     world.stack.drain()
     emails = Counter((tuple(e["to"]), e["subject"], e["body"]) for e in world.stack.sent_emails())
-    client = world.ok("staff", "GET", f"/admin/clients/{CLIENT}")
-    usage = world.ok("staff", "GET", f"/api/usage?clientId={CLIENT}")["data"]
-    spent = 1_000_000 - int(client["balance"]) if client.get("balance") is not None else 0
     return {
         "dead-lettered": len(world.stack.failures),
         "emails doubled": sum(n - 1 for n in emails.values() if n > 1),
-        "credits spent but not metered (or metered twice)": abs(spent - int(usage.get("creditsConsumed", 0))),
+        **world.books.reconcile(world),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hardening")
     parser.add_argument("--examples", type=int, default=240, help="generated requests per operation")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="vary the generated requests (default: the same every run)"
+    )
     parser.add_argument("--verbose", action="store_true", help="list every finding")
     args = parser.parse_args(argv)
 
@@ -48,13 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         fuzzer = Fuzzer(world, document)
         for operation in fuzzer.operations:
             garbage.merge(fuzzer.garbage(operation))
-            fuzzed.merge(fuzzer.fuzz(operation, args.examples))
+            fuzzed.merge(fuzzer.fuzz(operation, args.examples, args.seed))
         books = effects(world)
     elapsed = time.monotonic() - started
 
     matrix_5xx = [c.describe() for c in cells if c.server_error]
     matrix_wrong = [c.describe() for c in cells if c.mismatch]
-    matrix_leaks = [c.describe() for c in cells if c.leak]
+    matrix_leaks = [c.describe() for c in cells if c.leak or c.leaked_secret(world)]
     rows: list[tuple[str, Any, Any, Any, Any]] = [
         ("authorization matrix", len(cells), len(matrix_5xx), len(matrix_leaks), len(matrix_wrong)),
         (
@@ -88,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | ---: |")
     for name, count in books.items():
         print(f"| {name} | {count} |")
+    answers, credits = world.books.totals()
+    print(f"\nbillable answers seen: {answers}, credits they billed: {credits}")
+    for line in world.books.details:
+        print("  books: " + line)
     print()
     print(f"routes missing from the matrix: {len(missing)}; statuses seen: {dict(sorted(fuzzed.statuses.items()))}")
     if fuzzed.successes_undocumented:
@@ -102,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         *(f"missing from the matrix: {m} {p}" for m, p in missing),
     ]
     if findings:
-        distinct = sorted({f.split(" as ")[0] + " ..." if not args.verbose else f for f in findings})
+        # Leaks are always shown whole (route, actor, status, the id, the body around it).
+        distinct = sorted(
+            {f if args.verbose or f.startswith("leak") else f.split(" as ")[0] + " ..." for f in findings}
+        )
         print(f"\n{len(findings)} findings ({len(distinct)} distinct shown):")
         for line in distinct[:60]:
             print("  " + line)

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from hardening.matrix import CASES
@@ -197,7 +198,7 @@ class Fuzzer:
         if 200 <= answer.status < 300:
             if answer.status not in operation.documented:
                 tally.successes_undocumented.add(f"{operation.method} {operation.path}")
-            self._check_leak(operation, actor, label, answer.body, tally)
+            self._check_leak(operation, request, label, answer.body, tally)
             return
         if answer.status not in operation.documented:
             tally.undocumented.append(f"{label}: {answer.body[:200]}")
@@ -212,19 +213,26 @@ class Fuzzer:
         if problems:
             tally.wrong_shape.append(f"{label}: {problems[:3]} {answer.body[:120]}")
 
-    def _check_leak(self, operation: Operation, actor: str, label: str, body: str, tally: Tally) -> None:
+    def _check_leak(self, operation: Operation, request: Request, label: str, body: str, tally: Tally) -> None:
+        actor = request[0]
+        route = f"route {operation.method} {operation.path}"
         if actor in BAD_TOKENS:
-            tally.leaks.append(f"{label}: a bad token got an answer")
+            tally.leaks.append(f"{label}: a bad token got an answer ({route}) {body[:200]}")
         elif (operation.method, operation.path) in STAFF_ONLY and actor != "staff":
-            tally.leaks.append(f"{label}: a staff-only route answered a non-staff caller")
+            tally.leaks.append(f"{label}: a staff-only route answered a non-staff caller ({route}) {body[:200]}")
         else:
             for name, keepers in SECRET_KEEPERS.items():
-                if actor not in keepers and self.world.ids[name] in body:
-                    tally.leaks.append(f"{label}: shows the home {name} {self.world.ids[name]}")
+                secret = self.world.ids[name]
+                if actor not in keepers and secret in body:
+                    tally.leaks.append(
+                        f"{label}: shows the home {name} {secret} ({route}; sent {_sent(request)}) "
+                        f"...{_around(body, secret)}..."
+                    )
 
     # --- running ---------------------------------------------------------------------------------------------
 
     def fuzz(self, operation: Operation, examples: int, seed: int | None = None) -> Tally:
+        """`examples` requests; the same ones every run unless a `seed` is given."""
         tally = Tally()
 
         @settings(
@@ -239,7 +247,7 @@ class Fuzzer:
         def one(request: Request) -> None:
             self.send(operation, request, tally)
 
-        one()
+        (hypothesis_seed(seed)(one) if seed is not None else one)()
         return tally
 
     def garbage(self, operation: Operation) -> Tally:
@@ -255,3 +263,14 @@ class Fuzzer:
             for raw in GARBAGE_BODIES:
                 self.send(operation, (actor, path, None, raw), tally)
         return tally
+
+
+def _sent(request: Request) -> str:
+    _actor, _path, body, raw = request
+    sent = raw if raw is not None else json.dumps(body)
+    return repr(sent[:160])
+
+
+def _around(body: str, needle: str, width: int = 120) -> str:
+    at = body.find(needle)
+    return body[max(0, at - width) : at + len(needle) + width]

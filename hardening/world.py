@@ -17,6 +17,7 @@ configure_process()  # before any boto3 client exists
 
 from moto import mock_aws  # noqa: E402
 
+from hardening.books import Books  # noqa: E402
 from planhub_local import tokens  # noqa: E402
 from planhub_local.gateway import Gateway, HttpResponse  # noqa: E402
 from planhub_local.stack import LocalStack  # noqa: E402
@@ -130,13 +131,16 @@ class World:
     api: Api
     tokens: dict[str, str | None]
     ids: dict[str, str] = field(default_factory=dict)
+    books: Books = field(default_factory=Books)  # every answer, in order: what was billed
 
     def call(
         self, actor: str, method: str, path: str, body: Any = None, *, raw: bytes | str | None = None
     ) -> HttpResponse:
-        return self.api.request(
+        answer = self.api.request(
             method, path, body, token=self.tokens[actor], headers={"X-Share-Api-Key": api_key_of(actor)}, raw=raw
         )
+        self.books.observe(method, path, answer.status, answer.body)
+        return answer
 
     def ok(self, actor: str, method: str, path: str, body: Any = None) -> Any:
         answer = self.call(actor, method, path, body)
