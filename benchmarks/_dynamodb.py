@@ -10,6 +10,7 @@ and index writes are left out, so writes are a lower bound.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections import Counter
@@ -75,6 +76,7 @@ class DynamoDBMeter:
         self.usage = Usage()
         self._counting = False
         self._lock = threading.Lock()
+        self.recorded: list[tuple[str, dict[str, Any]]] | None = None  # (operation, params) while recording
 
     def install(self) -> None:
         # Clients copy their session's handlers when created, so this comes before any client.
@@ -82,7 +84,7 @@ class DynamoDBMeter:
         events.register("before-call.dynamodb", self._before)
         events.register("after-call.dynamodb", self._after)
         # The request parameters, for sizing writes; kept on the call's context.
-        events.register("before-parameter-build.dynamodb", _keep_params)
+        events.register("before-parameter-build.dynamodb", self._keep_params)
 
     @contextmanager
     def window(self) -> Iterator[Usage]:
@@ -93,6 +95,11 @@ class DynamoDBMeter:
             yield self.usage
         finally:
             self._counting = False
+
+    def _keep_params(self, event_name: str, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["_planhub_params"] = params
+        if self.recorded is not None:
+            self.recorded.append((event_name.rsplit(".", 1)[-1], copy.deepcopy(params)))
 
     def _before(self, event_name: str, **_: Any) -> None:
         if self._counting:
@@ -107,10 +114,6 @@ class DynamoDBMeter:
         with self._lock:
             self.usage.read_units += read
             self.usage.write_units += write
-
-
-def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    context["_planhub_params"] = params
 
 
 def _capacity(  # noqa: PLR0911 - one branch per operation
