@@ -15,7 +15,7 @@ enrolments = EnrolmentService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.put("/enrolment/enrolment/<enrolmentId>", tags=["enrolments"], responses=errors(400, 403, 404, 409))
+@app.put("/enrolment/enrolment/<enrolmentId>", tags=["enrolments"], responses=errors(400, 403, 404, 409, success=204))
 def update_enrolment(
     enrolmentId: Annotated[int, Path(ge=1)],
     body: Annotated[EnrolmentUpdateBody, Body()],
