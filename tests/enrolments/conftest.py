@@ -9,12 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from planhub.enrolments.payments import Charge, PaymentDeclined, use_payment_gateway
 from planhub_local import tokens
 from planhub_local.stack import LocalStack
-from planhub_local.template import Template
 from tests.conftest import Api, Catalog
 
 PORTAL = "p-acme"
@@ -59,17 +57,6 @@ class FakePaymentGateway:
     def refund(self, charge: Charge, *, idempotency_key: str) -> None:
         with self._lock:
             self.refunds.append(charge.id)
-
-
-_TEMPLATE = Template()
-
-
-@pytest.fixture
-def stack() -> Iterator[LocalStack]:
-    """tests/conftest.py's stack, with template.yaml parsed once for the whole area (it does not
-    change while tests run): parsing it again for each of these tests doubled their setup time."""
-    with mock_aws():
-        yield LocalStack(_TEMPLATE).create()
 
 
 @pytest.fixture(autouse=True)
