@@ -161,6 +161,16 @@ def test_exclude_self_leaves_the_caller_out(plans: Plans, published: Published) 
     assert assigned_users(published) == ["u1"]
 
 
+def test_exclude_self_still_leaves_the_caller_out_when_they_join_later(plans: Plans, published: Published) -> None:
+    plans.given.user("admin-1", PORTAL, roles=["admin"])
+    plans.given.group("g2", ["u1"], PORTAL)
+    plans.assign_group("g2", {"status": 1, "notify": False, "exclude_self": True}, token=admin_token())
+
+    plans.given.group("g2", ["u1", "admin-1", "u2"], PORTAL)
+
+    assert assigned_users(published) == ["u1", "u2"]
+
+
 def test_without_exclude_self_the_caller_is_assigned_too(plans: Plans, published: Published) -> None:
     plans.given.user("admin-1", PORTAL, roles=["admin"])
     plans.given.group("g2", ["u1", "admin-1"], PORTAL)
