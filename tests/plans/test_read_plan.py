@@ -68,3 +68,22 @@ def test_without_a_token_the_answer_is_403(plans: Plans, plan_id: str) -> None:
     answer = plans.api.get(f"/enrolment/plan/{plan_id}")
 
     assert answer.status == 403
+
+
+def test_a_group_assignment_is_readable_by_the_portals_admins(plans: Plans) -> None:
+    plans.given.group("g1", ["u1"], "p-acme")
+    group_plan = plans.assign_group("g1", {"status": 1, "notify": False}).json()["id"]
+
+    answer = plans.api.get(f"/enrolment/plan/{group_plan}", token=admin_token())
+
+    assert answer.status == 200
+    assert (answer.json()["type"], answer.json()["group_id"], answer.json()["user_id"]) == ("group", "g1", None)
+
+
+def test_a_group_assignment_is_not_readable_by_its_members(plans: Plans) -> None:
+    plans.given.group("g1", ["u1"], "p-acme")
+    group_plan = plans.assign_group("g1", {"status": 1, "notify": False}).json()["id"]
+
+    answer = plans.api.get(f"/enrolment/plan/{group_plan}", token=learner_token("u1"))
+
+    assert answer.status == 403
