@@ -90,3 +90,18 @@ def test_every_route_is_served_by_one_function() -> None:
         key = (route.method, route.path)
         assert key not in seen, f"{key} is routed to {seen.get(key)} and {route.function}"
         seen[key] = route.function
+
+
+def test_path_variables_at_one_level_share_one_name_as_api_gateway_requires() -> None:
+    # API Gateway builds one resource tree: under a parent, all variable children are the
+    # same resource, so two routes may not name the same level's variable differently.
+    names: dict[tuple[str, ...], set[str]] = {}
+    for route in TEMPLATE.routes():
+        segments = route.path.strip("/").split("/")
+        for depth, segment in enumerate(segments):
+            if segment.startswith("{"):
+                parent = tuple("{}" if s.startswith("{") else s for s in segments[:depth])
+                names.setdefault(parent, set()).add(segment)
+
+    clashes = {"/".join(parent): sorted(found) for parent, found in names.items() if len(found) > 1}
+    assert not clashes, clashes
