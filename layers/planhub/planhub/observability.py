@@ -1,22 +1,71 @@
 """Logger, Tracer and Metrics, configured once per function from POWERTOOLS_* variables.
 
-The handler wrapper (`planhub.http.api.RestApi.lambda_handler`, and `instrumented` for
+The handler wrapper (`planhub.http.api.RestApi.lambda_handler`, and `event_consumer` for
 event consumers) injects the Lambda context and the request id into every log line.
+
+The X-Ray SDK costs 100-300 ms of import (benchmarks/cold_start.py), and Powertools'
+Tracer imports it even when tracing is off. So the Tracer is built only where it will
+trace: on Lambda, with POWERTOOLS_TRACE_DISABLED unset, the same conditions under which
+Powertools itself would trace. Elsewhere (the local stack, the tests, sam local) handlers
+run unwrapped and the SDK is never loaded.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.metrics import Metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.tracing import Tracer
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
+def tracing_enabled() -> bool:
+    """Whether Powertools' Tracer would trace here (its own rules, read without importing X-Ray)."""
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in {"1", "true", "yes", "on", "y"}
+    in_lambda = bool(os.environ.get("LAMBDA_TASK_ROOT"))
+    emulated = bool(os.environ.get("AWS_SAM_LOCAL") or os.environ.get("AWS_CHALICE_CLI_MODE"))
+    return in_lambda and not emulated and not disabled
+
+
+def _build_tracer() -> Tracer | None:
+    if not tracing_enabled():
+        return None
+    from aws_lambda_powertools.tracing import Tracer
+
+    return Tracer()
+
+
+tracer = _build_tracer()
+
+
+def traced(handler: Handler) -> Handler:
+    """`tracer.capture_lambda_handler` where tracing is on; the handler itself elsewhere."""
+    if tracer is None:
+        return handler
+    return cast(Handler, tracer.capture_lambda_handler(handler))
+
+
 def event_consumer(handler: Any) -> Any:
-    """Wraps an EventBridge-triggered handler: the domain event's id on every log line."""
+    """Wraps an EventBridge-triggered handler: the domain event's id on every log line, and
+    the invocation's deadline known to exactly-once processing (so a crashed attempt's claim
+    on an event lapses when the invocation would have timed out, and a retry can run)."""
+
+    def with_deadline(event: Any, context: Any) -> Any:
+        idempotency = sys.modules.get("planhub.events.idempotency")  # only if the function uses it
+        if idempotency is not None:
+            idempotency.register_invocation(context)
+        return handler(event, context)
+
     return logger.inject_lambda_context(correlation_id_path="detail.id", clear_state=True)(
-        tracer.capture_lambda_handler(metrics.log_metrics(handler))
+        traced(metrics.log_metrics(with_deadline))
     )

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from planhub.auth.claims import Claims
 from planhub.errors import PlanhubError
 from planhub.http.errors import ErrorStyle, error_response, internal_error_response, validation_response
-from planhub.observability import logger, metrics, tracer
+from planhub.observability import logger, metrics, traced
 
 
 class RestApi(APIGatewayRestResolver):
@@ -90,7 +90,7 @@ class RestApi(APIGatewayRestResolver):
         """The Lambda entry point: request id on every log line, a trace, metrics flushed."""
 
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-        @tracer.capture_lambda_handler
+        @traced
         @metrics.log_metrics
         def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return self.resolve(event, context)
