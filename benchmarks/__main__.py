@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 def main() -> None:
-    for module in sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])):
+    found = pkgutil.iter_modules([str(Path(__file__).parent)])
+    for module in sorted(m.name for m in found if not m.ispkg):  # packages hold helpers (the floors)
         if module.startswith("_"):
             continue
         print(f"== benchmarks.{module}")

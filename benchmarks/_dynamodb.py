@@ -69,6 +69,19 @@ class Usage:
         return ", ".join(f"{op} x{n}" if n > 1 else op for op, n in sorted(self.calls.items())) or "-"
 
 
+def fresh_containers() -> None:
+    """Forget the local stack's warm containers (they live as long as the process).
+
+    A container's clients keep the event hooks of the session they were made in; when
+    `make bench` runs the benchmarks in one process, each benchmark's meter must see the
+    calls of containers made under its own session.
+    """
+    from planhub_local import stack
+
+    with stack._POOLS_LOCK:
+        stack._POOLS.clear()
+
+
 class DynamoDBMeter:
     """Counts the DynamoDB calls of every boto3 client created after `install()`."""
 
@@ -79,6 +92,7 @@ class DynamoDBMeter:
         self.recorded: list[tuple[str, dict[str, Any]]] | None = None  # (operation, params) while recording
 
     def install(self) -> None:
+        fresh_containers()
         # Clients copy their session's handlers when created, so this comes before any client.
         events = boto3._get_default_session().events
         events.register("before-call.dynamodb", self._before)

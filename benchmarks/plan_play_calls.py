@@ -24,6 +24,7 @@ configure_process()
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from benchmarks._dynamodb import fresh_containers  # noqa: E402
 from planhub_local import tokens  # noqa: E402
 from planhub_local.gateway import Gateway, HttpResponse  # noqa: E402
 from planhub_local.stack import LocalStack  # noqa: E402
@@ -39,7 +40,9 @@ class CallCounter:
         self.counting = False
 
     def install(self) -> None:
-        # Clients copy their session's event hooks when created, so this comes first.
+        # Clients copy their session's event hooks when created, so this comes first, and
+        # the warm containers of an earlier benchmark in this process are forgotten.
+        fresh_containers()
         events = boto3._get_default_session().events
         events.register("before-call.dynamodb", self._seen)
 
