@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 if TYPE_CHECKING:
     from hardening.world import World
@@ -107,11 +107,11 @@ class Books:
         found = dict.fromkeys((CREDITS_OFF, ACTIVITIES_OFF, BALANCE_OFF), 0)
         self.details = []
         for client_id, account in sorted(self.accounts.items()):
-            stored = world.call("staff", "GET", f"/admin/clients/{client_id}")
+            stored = world.call("staff", "GET", f"/admin/clients/{quote(client_id, safe='')}")
             if stored.status == 404:
                 continue
             balance = stored.json().get("balance")
-            usage = world.ok("staff", "GET", f"/api/usage?clientId={client_id}")["data"]
+            usage = world.ok("staff", "GET", "/api/usage?" + urlencode({"clientId": client_id}))["data"]
             metered = int(usage["creditsConsumed"])
             off = {
                 CREDITS_OFF: abs(account.billed - metered),
