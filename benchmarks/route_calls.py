@@ -62,8 +62,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "UpdatePlanPlayFunction": (1, "one transaction: conditional update and the event"),
     "ListPlanPlaysFunction": (1, "one Query page of the caller's plays (GSI)"),
     "GetUsageFunction": (1, "BatchGetItem of the client and its period's usage item"),
-    "AssignPlanToUserFunction": (3, "GetItem LO, GetItem user (portal, manager edge), one transaction"),
-    "AssignPlanToGroupFunction": (3, "GetItem LO, GetItem group, one transaction (the fan-out is async)"),
+    "AssignPlanToUserFunction": (2, "one BatchGetItem (LO, user, active refs), one transaction"),
+    "AssignPlanToGroupFunction": (2, "one BatchGetItem (LO, group), one transaction (the fan-out is async)"),
     "GetPlanFunction": (1, "GetItem"),
     "CreateEnrolmentFunction": (3, "GetItem LO, GetItem parent LO, one transaction"),
     "CreateStudentEnrolmentFunction": (3, "GetItem LO, GetItem parent LO, one transaction"),
@@ -112,6 +112,26 @@ def main() -> None:
             stack.drain()
             minimum, why = MINIMUM.get(route.function, (0, "not yet analysed"))
             rows.append((f"{route.method} {route.path}", answer.status, usage, minimum, why))
+        # Success paths the sample events do not reach on the demo seed.
+        admin = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {tokens.token('u-admin', roles={'p-acme': ['admin']})}",
+        }
+        assign = json.dumps({"status": 1, "notify": False})
+        scenario = [
+            ("AssignPlanToUserFunction", "POST", "/enrolment/plan/p-acme/lo-course/user/u-learner", assign),
+            ("AssignPlanToGroupFunction", "POST", "/enrolment/plan/p-acme/lo-video/group/g-sales", assign),
+        ]
+        plan_id = None
+        for function, method, path, body in scenario:
+            with meter.window() as usage:
+                answer = gateway.handle(method, path, admin, body)
+            stack.drain()
+            plan_id = plan_id or (answer.json() or {}).get("id")
+            rows.append((f"{method} {path} (demo seed)", answer.status, usage, *MINIMUM[function]))
+        with meter.window() as usage:
+            answer = gateway.handle("GET", f"/enrolment/plan/{plan_id}", admin)
+        rows.append((f"GET /enrolment/plan/{plan_id} (demo seed)", answer.status, usage, *MINIMUM["GetPlanFunction"]))
     if rows:
         width = max(len(r[0]) for r in rows)
         print(f"{'route'.ljust(width)}  status  calls  min  RCU   WCU   operations  |  minimum: why")
@@ -127,7 +147,7 @@ def main() -> None:
                 successes += 1
                 at_minimum += usage.total <= minimum
         print(
-            f"\n{at_minimum} of {successes} routes that succeeded with their sample event make the minimum number"
+            f"\n{at_minimum} of {successes} successful requests make the minimum number"
             " of calls (a 4xx answer is counted on its refusal path, shown for completeness)"
         )
 
