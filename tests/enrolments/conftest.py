@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,7 +11,6 @@ import pytest
 
 from planhub.enrolments.payments import Charge, PaymentDeclined, use_payment_gateway
 from planhub_local import tokens
-from planhub_local.stack import LocalStack
 from tests.conftest import Api, Catalog
 
 PORTAL = "p-acme"
@@ -133,33 +131,3 @@ def learning(api: Api, given: Catalog) -> Learning:
     steps = Learning(api, given)
     steps.portal()
     return steps
-
-
-class Published:
-    """Every domain event that reached the bus, through a catch-all rule of the test's own."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
-        self.url = stack.sqs.create_queue(QueueName="enrolment-tests-every-event")["QueueUrl"]
-        arn = stack.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        stack.events.put_rule(
-            Name="enrolment-tests-every-event", EventBusName=stack.bus_name, EventPattern='{"source": ["planhub"]}'
-        )
-        stack.events.put_targets(
-            Rule="enrolment-tests-every-event", EventBusName=stack.bus_name, Targets=[{"Id": "q", "Arn": arn}]
-        )
-        self.seen: list[dict[str, Any]] = []
-
-    def events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
-        """The domain events (EventBridge `detail`) published so far, after draining the stack."""
-        self.stack.drain()
-        while messages := self.stack.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
-            for message in messages:
-                self.seen.append(json.loads(message["Body"])["detail"])
-                self.stack.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-        return [e for e in self.seen if detail_type is None or e["type"] == detail_type]
-
-
-@pytest.fixture
-def published(stack: LocalStack) -> Published:
-    return Published(stack)

@@ -6,8 +6,8 @@ from planhub.storage import Table
 from planhub.storage import keys as table_keys
 from planhub_local import tokens
 from planhub_local.stack import LocalStack
-from tests.conftest import Api, Catalog
-from tests.enrolments.conftest import PORTAL, Learning, Published, enrolment_path
+from tests.conftest import Api, Catalog, Published
+from tests.enrolments.conftest import PORTAL, Learning, enrolment_path
 
 
 def test_a_learner_enrols_in_a_course_and_gets_its_id(api: Api, learning: Learning) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from planhub_local.stack import LocalStack
-from tests.conftest import Api
-from tests.enrolments.conftest import Learning, Published
+from tests.conftest import Api, Published
+from tests.enrolments.conftest import Learning
 
 
 def given_course_enrolments(learning: Learning) -> tuple[str, dict[str, int]]:

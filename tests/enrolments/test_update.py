@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from planhub_local import tokens
-from tests.conftest import Api
-from tests.enrolments.conftest import PORTAL, Learning, Published
+from tests.conftest import Api, Published
+from tests.enrolments.conftest import PORTAL, Learning
 
 
 def path(enrolment_id: int) -> str:

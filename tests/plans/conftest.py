@@ -3,7 +3,6 @@ emails, enrolments and events the plan routes cause, read back through the local
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,33 +118,3 @@ def plans(api: Api, given: Catalog, stack: LocalStack) -> Plans:
     steps = Plans(api, given, stack)
     steps.world()
     return steps
-
-
-class Published:
-    """Every domain event that reached the bus, through a catch-all rule of the test's own."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
-        self.url = stack.sqs.create_queue(QueueName="plan-tests-every-event")["QueueUrl"]
-        arn = stack.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        stack.events.put_rule(
-            Name="plan-tests-every-event", EventBusName=stack.bus_name, EventPattern='{"source": ["planhub"]}'
-        )
-        stack.events.put_targets(
-            Rule="plan-tests-every-event", EventBusName=stack.bus_name, Targets=[{"Id": "q", "Arn": arn}]
-        )
-        self.seen: list[dict[str, Any]] = []
-
-    def events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
-        """The domain events (EventBridge `detail`) published so far, after draining the stack."""
-        self.stack.drain()
-        while messages := self.stack.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
-            for message in messages:
-                self.seen.append(json.loads(message["Body"])["detail"])
-                self.stack.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-        return [e for e in self.seen if detail_type is None or e["type"] == detail_type]
-
-
-@pytest.fixture
-def published(stack: LocalStack) -> Published:
-    return Published(stack)

@@ -10,7 +10,8 @@ from planhub.storage import Table
 from planhub.storage import keys as table_keys
 from planhub_local import tokens
 from planhub_local.stack import LocalStack
-from tests.plans.conftest import OTHER_PORTAL, PORTAL, PORTAL_NAME, Plans, Published, admin_token, learner_token
+from tests.conftest import Published
+from tests.plans.conftest import OTHER_PORTAL, PORTAL, PORTAL_NAME, Plans, admin_token, learner_token
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plans.conftest import Plans, Published, in_days
+from tests.conftest import Published
+from tests.plans.conftest import Plans, in_days
 
 # --- 1. neither assigned nor enrolled ------------------------------------------------------
 

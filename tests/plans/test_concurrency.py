@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from planhub_local.stack import LocalStack
-from tests.plans.conftest import Plans, Published, admin_token, learner_token
+from tests.conftest import Published
+from tests.plans.conftest import Plans, admin_token, learner_token
 
 CALLERS = 8
 

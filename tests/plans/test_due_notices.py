@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from planhub_local.stack import LocalStack
-from tests.plans.conftest import Plans, Published, in_days
+from tests.conftest import Published
+from tests.plans.conftest import Plans, in_days
 
 SCHEDULE = "SendPlanNoticesFunction"
 U1 = "u1@example.com"

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from planhub_local.stack import LocalStack
-from tests.plans.conftest import Plans, Published
+from tests.conftest import Published
+from tests.plans.conftest import Plans
 
 U1 = "u1@example.com"
 
