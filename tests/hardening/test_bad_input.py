@@ -23,3 +23,19 @@ def test_a_garbage_body_gets_a_4xx_in_the_routes_shape(api: Api, given: Catalog,
     # Then a 4xx with a message, not a crash
     assert 400 <= answer.status < 500, answer.body[:200]
     assert answer.json()["message"]
+
+
+@pytest.mark.parametrize("price", [1e308, 1e-320])
+def test_a_product_price_dynamodb_cannot_store_is_400_naming_it(
+    api: Api, given: Catalog, staff_token: str, price: float
+) -> None:
+    # Given a company (found by `make harden --seed 1`: these prices were a 500)
+    given.company("co-1", ["key-0123456789abcdef"])
+
+    # When staff puts a product priced beyond what a DynamoDB number holds
+    body = {"company": "co-1", "name": "P", "price": price, "currency": "NOK"}
+    answer = api.put("/admin/products/pr-1", body, token=staff_token)
+
+    # Then a 400 naming the price
+    assert answer.status == 400, answer.body
+    assert "price" in answer.body

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from planhub.auth.claims import PortalRole
 from planhub.storage import keys
@@ -238,8 +238,16 @@ class Company(Entity):
 class ProductBody(Body):
     company: Identifier
     name: Title
-    price: float = Field(ge=0, allow_inf_nan=False)
+    # DynamoDB stores numbers from 1e-130 to 1e126 only: beyond that a put fails, so refuse it here (400).
+    price: float = Field(ge=0, le=1e12, allow_inf_nan=False)
     currency: Currency
+
+    @field_validator("price")
+    @classmethod
+    def _storable(cls, price: float) -> float:
+        if 0 < price < 1e-6:
+            raise ValueError("must be 0 or at least 0.000001")
+        return price
 
 
 class Product(Entity):
