@@ -140,7 +140,7 @@ CASES: tuple[RouteCase, ...] = (
     ),
     RouteCase(
         "GET",
-        "/enrolment/plan/{planId}",
+        "/enrolment/plan/{instance}",  # the plan id (template names the level as its siblings do)
         lambda w: f"/enrolment/plan/{w.ids['plan']}",
         PLAN_READERS,
         go1=True,

@@ -10,7 +10,11 @@
    applies all writes or none. This does the same: conditions first, writes after, and if
    a write still fails, only the items it touched (and the stream records it added) are
    put back.
-3. Queries. moto sorts every item of the table for each Query and then keeps the queried
+3. Idempotent transactions. DynamoDB answers success to a repeated TransactWriteItems with
+   the same ClientRequestToken (for ten minutes) without writing again; moto ignores the
+   token, so a retry after a lost answer would fail on its own first write. Here a repeated
+   token with the same request answers as the first time did.
+4. Queries. moto sorts every item of the table for each Query and then keeps the queried
    partition's; DynamoDB reads the partition alone. A table Query here reads only its
    partition (then filters and sorts exactly as moto does), so a big table does not make
    every small Query slow.
@@ -34,6 +38,7 @@ def apply() -> None:
         return
     _serialize_calls()
     _check_then_apply_transactions()
+    _idempotent_transactions()
     _queries_read_one_partition()
     _applied = True
 
@@ -48,6 +53,30 @@ def _serialize_calls() -> None:
             return original(self, event_name, request, **kwargs)
 
     BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
+
+
+def _idempotent_transactions() -> None:
+    import hashlib
+    import json
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.transact_write_items
+    answered: dict[str, tuple[str, Any]] = {}  # token -> (request digest, first answer)
+
+    def transact_write_items(self: Any) -> Any:
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return original(self)
+        digest = hashlib.sha256(json.dumps(self.body["TransactItems"], sort_keys=True).encode()).hexdigest()
+        previous = answered.get(token)
+        if previous is not None and previous[0] == digest:
+            return previous[1]
+        answer = original(self)
+        answered[token] = (digest, answer)
+        return answer
+
+    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def _queries_read_one_partition() -> None:

@@ -239,26 +239,13 @@ def run(api: Api, stack: LocalStack, name: str, n: int, arm: Callable[[], None] 
     return answer.status, effect(stack).minus(before)
 
 
-LOSES_ANSWER = ("catalog put", "plan play create", "subscription plan create")
 FAULTS = [
     ("throttled", 2),  # within botocore's retries
     ("throttled", RETRIED_BY_BOTO + 1),  # beyond them
     ("conflict", 1),
     ("timeout", 1),  # applied, answer lost, retried
 ]
-LOST_ANSWER = pytest.mark.xfail(
-    strict=True,
-    reason="FOUND: a transaction DynamoDB applied but whose answer was lost is retried by botocore; the "
-    "retry fails its own conditions (the outbox item / the new record now exist), so the API answers 500 "
-    "although the change was made once: a client that retries creates again (a plan play is billed twice). "
-    "Fix (shared, for the lead): a ClientRequestToken on Table.transact's TransactWriteItems (idempotent "
-    "for 10 minutes on AWS), and planhub_local.moto_patches honouring it",
-)
-CASES = [
-    pytest.param(name, kind, times, id=f"{name}-{kind}x{times}",
-                 marks=[LOST_ANSWER] if kind == "timeout" and name in LOSES_ANSWER else [])
-    for name in FLOWS for kind, times in FAULTS
-]  # fmt: skip
+CASES = [pytest.param(name, kind, times, id=f"{name}-{kind}x{times}") for name in FLOWS for kind, times in FAULTS]
 
 
 @pytest.mark.parametrize(("name", "kind", "times"), CASES)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -290,13 +291,19 @@ class Table:
             raise
 
     def transact(self, writes: Sequence[Write]) -> None:
-        """All of `writes` or none of them (at most 100)."""
+        """All of `writes` or none of them (at most 100); idempotent across botocore's retries."""
         if not writes:
             return
         if len(writes) > TRANSACTION_LIMIT:
             raise ValueError(f"a transaction holds at most {TRANSACTION_LIMIT} writes, not {len(writes)}")
         try:
-            self.client.transact_write_items(TransactItems=[self._transact_item(w) for w in writes])  # type: ignore[misc]
+            self.client.transact_write_items(
+                TransactItems=[self._transact_item(w) for w in writes],  # type: ignore[misc]
+                # botocore resends the same token when it retries (a timeout after the write
+                # landed, say): DynamoDB then answers success instead of failing the conditions
+                # on the write it already made.
+                ClientRequestToken=uuid.uuid4().hex,
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
