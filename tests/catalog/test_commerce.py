@@ -139,3 +139,14 @@ def test_more_than_ninety_nine_credit_tokens_at_once_is_400(api: Api, given: Cat
     answer = api.post("/admin/portals/p-acme/credit-tokens", {"lo_id": "c-1", "count": 100}, token=given.staff)
 
     assert answer.status == 400
+
+
+def test_a_coupon_with_numbers_dynamodb_cannot_hold_is_400_naming_them(api: Api, given: Catalog) -> None:
+    given.portal()
+
+    answer = api.put(
+        "/admin/coupons/X", {"portal": "p-acme", "discount": 0.5, "max_uses": int("1" * 39)}, token=given.staff
+    )
+
+    assert answer.status == 400
+    assert "max_uses" in answer.json()["message"]
