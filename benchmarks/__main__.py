@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import traceback
 from pathlib import Path
 
 
 def main() -> None:
+    failed: list[str] = []
     found = pkgutil.iter_modules([str(Path(__file__).parent)])
     for module in sorted(m.name for m in found if not m.ispkg):  # packages hold helpers (the floors)
         if module.startswith("_"):
             continue
-        print(f"== benchmarks.{module}")
-        importlib.import_module(f"benchmarks.{module}").main()
-        print()
+        print(f"== benchmarks.{module}", flush=True)
+        try:
+            importlib.import_module(f"benchmarks.{module}").main()
+        except Exception:  # noqa: BLE001 - one broken benchmark must not hide the others' figures
+            traceback.print_exc()
+            failed.append(module)
+        print(flush=True)
+    if failed:
+        raise SystemExit(f"benchmarks that did not finish: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
