@@ -20,3 +20,10 @@ def test_a_magnitude_below_dynamodbs_resolution_is_stored_as_zero() -> None:
 def test_a_number_beyond_dynamodb_is_refused_naming_where_it_is(value: float) -> None:
     with pytest.raises(NumberOutOfRange, match=r"policy\.credits\.balance"):
         to_attributes({"policy": {"credits": {"balance": value}}})
+
+
+def test_ordinary_numbers_keep_their_plain_form() -> None:
+    # Exponent forms like 1E+2 are valid DynamoDB numbers, but plain digits are what every
+    # reader (and moto's update arithmetic) expects.
+    assert to_attributes({"n": 100})["n"] == {"N": "100"}
+    assert to_attributes({"n": 49.5})["n"] == {"N": "49.5"}

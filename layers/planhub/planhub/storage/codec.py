@@ -33,7 +33,9 @@ def _number(value: int | float, path: str) -> Decimal:
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if number != 0 and abs(number) < _SMALLEST:
         return Decimal(0)  # below DynamoDB's resolution: indistinguishable from zero here
-    number = number.normalize(_EXACT)  # 10**40 is one significant digit, not 41
+    if len(number.as_tuple().digits) > _DIGITS:
+        # 10**40 is one significant digit written with 41: say it in exponent form instead.
+        number = number.normalize(_EXACT)
     if abs(number) >= _TOO_LARGE or len(number.as_tuple().digits) > _DIGITS:
         raise NumberOutOfRange(f"{path}: {value} is beyond the numbers planhub stores")
     return number
