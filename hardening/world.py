@@ -19,6 +19,7 @@ from moto import mock_aws  # noqa: E402
 
 from hardening.books import Books  # noqa: E402
 from planhub_local import tokens  # noqa: E402
+from planhub_local.client import Api  # noqa: E402
 from planhub_local.gateway import Gateway, HttpResponse  # noqa: E402
 from planhub_local.stack import LocalStack  # noqa: E402
 from planhub_local.template import Template  # noqa: E402
@@ -100,29 +101,6 @@ def actor_tokens() -> dict[str, str | None]:
 
 def api_key_of(actor: str) -> str:
     return OTHER_API_KEY if actor == "other_company" else API_KEY
-
-
-class Api:
-    """The same caller as tests/conftest.py's Api, usable outside pytest."""
-
-    def __init__(self, gateway: Gateway) -> None:
-        self.gateway = gateway
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-        raw: bytes | str | None = None,
-    ) -> HttpResponse:
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
-        if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
-        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        return self.gateway.handle(method, path, all_headers, payload)
 
 
 @dataclass
