@@ -229,6 +229,7 @@ class LocalStack:
         self._create_queues()
         self._create_bus_and_rules()
         self._verify_email_identities()
+        self._create_usage_plans()
         return self
 
     def _create_table(self) -> None:
@@ -271,6 +272,13 @@ class LocalStack:
                 Rule=rule.name, EventBusName=self.bus_name, Targets=[{"Id": "function", "Arn": queue_arn}]
             )
             self.rule_queues[rule.name] = queue_url
+
+    def _create_usage_plans(self) -> None:
+        """The template's usage plans, so that API keys can be registered locally as on AWS
+        (the local gateway itself does not meter keys)."""
+        for resource in self.template.resources_of("AWS::ApiGateway::UsagePlan").values():
+            name = self.template.resolve(resource["Properties"]["UsagePlanName"])
+            _client("apigateway").create_usage_plan(name=name)
 
     def _verify_email_identities(self) -> None:
         for resource in self.template.resources_of("AWS::SES::EmailIdentity").values():

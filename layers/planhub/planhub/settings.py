@@ -41,3 +41,9 @@ class AuthEnvironment(Environment):
 
 class EmailEnvironment(Environment):
     email_sender: str = Field(alias="EMAIL_SENDER", min_length=3)
+
+
+class UsagePlanEnvironment(Environment):
+    """The usage plan (by name) company API keys are registered on, where there is one."""
+
+    usage_plan_name: str | None = Field(default=None, alias="USAGE_PLAN_NAME")

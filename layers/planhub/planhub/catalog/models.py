@@ -218,7 +218,8 @@ def fingerprint(api_key: str) -> str:
 
 class CompanyBody(Body):
     name: Title
-    api_keys: Annotated[list[Annotated[str, StringConstraints(min_length=16, max_length=256)]], Field(max_length=20)]
+    # API Gateway accepts keys of 20 to 128 characters (they are registered on its usage plan).
+    api_keys: Annotated[list[Annotated[str, StringConstraints(min_length=20, max_length=128)]], Field(max_length=20)]
 
 
 class Company(Entity):

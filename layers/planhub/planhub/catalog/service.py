@@ -49,7 +49,7 @@ from planhub.errors import Conflict, InvalidInput, NotFound
 from planhub.events import DomainEvent, EventType
 from planhub.ids import new_token
 from planhub.observability import logger
-from planhub.settings import TableEnvironment
+from planhub.settings import TableEnvironment, UsagePlanEnvironment
 from planhub.storage import (
     Check,
     ConditionFailed,
@@ -64,6 +64,7 @@ from planhub.storage import (
     not_exists,
 )
 from planhub.storage import keys as table_keys
+from planhub.storage.api_keys import UsagePlanKeys
 from planhub.storage.keys import Key
 from planhub.storage.table import TRANSACTION_LIMIT, decode_cursor
 
@@ -75,13 +76,15 @@ def current_period(now: datetime | None = None) -> str:
 
 
 class CatalogService:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, usage_plan_keys: UsagePlanKeys | None = None) -> None:
         self.table = table
         self.repository = CatalogRepository(table)
+        self.usage_plan_keys = usage_plan_keys
 
     @classmethod
     def from_environment(cls) -> CatalogService:
-        return cls(Table(TableEnvironment.load().table_name))
+        usage_plan = UsagePlanEnvironment.load().usage_plan_name
+        return cls(Table(TableEnvironment.load().table_name), UsagePlanKeys(usage_plan) if usage_plan else None)
 
     def _save(
         self, entity_item: dict[str, Any], event: DomainEvent, *more: Write, requires: Requirement | None = None
@@ -207,6 +210,9 @@ class CatalogService:
         company = Company(id=company_id, name=body.name, api_key_fingerprints=[fingerprint(k) for k in body.api_keys])
         event = DomainEvent.of(EventType.COMPANY_SAVED, {"id": company_id, "name": company.name}, actor=claims.sub)
         self._save(company.to_item(), event)
+        if self.usage_plan_keys is not None:
+            # After the record: a failure here is a 500 and a retried PUT converges on both.
+            self.usage_plan_keys.replace(company_id, body.api_keys)
         return company
 
     def get_company(self, claims: Claims, company_id: str) -> Company:
