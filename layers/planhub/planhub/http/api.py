@@ -28,7 +28,7 @@ from planhub.observability import logger, metrics, traced
 
 class RestApi(APIGatewayRestResolver):
     def __init__(self, style: ErrorStyle = ErrorStyle.MESSAGE, *, go1: bool = False) -> None:
-        super().__init__(enable_validation=True)
+        super().__init__(enable_validation=True, json_body_deserializer=_parse_json)
         self.style = style
         self.go1 = go1
         self.exception_handler(PlanhubError)(self._domain_error)
@@ -80,8 +80,8 @@ class RestApi(APIGatewayRestResolver):
             multi.pop(name)
         event["multiValueHeaders"] = multi or None
         event["headers"] = {**headers, "content-type": "application/json"} if event.get("body") else headers
-        if not _readable_json(event):
-            # Powertools would fail on it with a 500; a body no parser can read is invalid JSON (400).
+        if not _decodable(event):
+            # Powertools would fail on it with a 500; a body that is not UTF-8 is invalid JSON (400).
             event["body"], event["isBase64Encoded"] = _UNREADABLE, False
         self.current_event = cast(APIGatewayProxyEvent, self._to_proxy_event(event))
         return super().resolve(event, context)
@@ -101,16 +101,20 @@ class RestApi(APIGatewayRestResolver):
 _UNREADABLE = "\ufffd"  # not JSON: the validator reports it as `body: is not valid JSON`
 
 
-def _readable_json(event: Mapping[str, Any]) -> bool:
-    """False for a body that is not UTF-8, or nested deeper than the JSON parser can follow."""
-    body = event.get("body")
-    if not body:
+def _decodable(event: Mapping[str, Any]) -> bool:
+    """False for a base64 body that is not UTF-8 text (the only way undecodable bytes arrive)."""
+    if not event.get("isBase64Encoded") or not event.get("body"):
         return True
     try:
-        text = base64.b64decode(body).decode("utf-8") if event.get("isBase64Encoded") else str(body)
-        json.loads(text)
-    except (UnicodeDecodeError, RecursionError, binascii.Error):
+        base64.b64decode(event["body"]).decode("utf-8")
+    except (UnicodeDecodeError, binascii.Error):
         return False
-    except ValueError:
-        return True  # plain invalid JSON: Powertools reports it with its position
     return True
+
+
+def _parse_json(text: str) -> Any:
+    """json.loads, with nesting deeper than the parser follows reported as invalid JSON (400)."""
+    try:
+        return json.loads(text)
+    except RecursionError as error:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from error
