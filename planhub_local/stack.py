@@ -22,7 +22,6 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -423,7 +422,3 @@ def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
         json.dumps(record, default=lambda v: v.timestamp() if hasattr(v, "timestamp") else str(v))
     )
     return converted
-
-
-def repo_path(*parts: str) -> Path:
-    return REPO.joinpath(*parts)

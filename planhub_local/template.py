@@ -281,18 +281,6 @@ class Template:
                 found.append(StreamSubscription(function.logical_id, filters, int(props.get("BatchSize", 100))))
         return found
 
-    @functools.cache  # noqa: B019 - templates live as long as the process
-    def schedules(self) -> dict[str, str]:
-        """Scheduled functions and their expressions (run locally through /_local/invoke)."""
-        found = {}
-        for function in self.functions().values():
-            for event in function.events.values():
-                if event["Type"] in ("Schedule", "ScheduleV2"):
-                    found[function.logical_id] = event["Properties"].get("Schedule") or event["Properties"].get(
-                        "ScheduleExpression", ""
-                    )
-        return found
-
     def authorizer_function(self) -> str | None:
         for api in self.resources_of("AWS::Serverless::Api").values():
             auth = api["Properties"].get("Auth", {})

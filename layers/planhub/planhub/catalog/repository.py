@@ -7,7 +7,6 @@ from planhub.catalog.models import (
     ClientUsage,
     Company,
     Coupon,
-    CreditToken,
     Group,
     LearningObject,
     Portal,
@@ -107,7 +106,3 @@ class CatalogRepository:
         if coupon is None:
             raise NotFound(f"Coupon {code} not found")
         return coupon
-
-    def find_credit_token(self, token: str) -> CreditToken | None:
-        item = self.table.get(table_keys.credit_token(token))
-        return CreditToken.from_item(item) if item else None
