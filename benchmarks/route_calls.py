@@ -37,7 +37,8 @@ from planhub_local.template import REPO  # noqa: E402
 MINIMUM: dict[str, tuple[int, str]] = {
     "PutPortalFunction": (
         1,
-        "one transaction (portal, name alias, event); the old name read only if a condition on it fails",
+        "one transaction (portal, name alias, event); a rename fails the portal's condition, which returns"
+        " the old name, and takes a second",
     ),
     "GetPortalFunction": (1, "GetItem"),
     "PutUserFunction": (1, "one transaction: user, manager edges, outbox event"),
@@ -52,10 +53,14 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "GetProductFunction": (1, "GetItem"),
     "PutClientFunction": (2, "one transaction (client, event); BatchGetItem of client and usage for the answer"),
     "GetClientFunction": (1, "BatchGetItem of the client and its usage item"),
-    "PutCouponFunction": (1, "one transaction: update keeping uses with if_not_exists, portal check, event"),
+    "PutCouponFunction": (
+        2,
+        "one transaction for a new coupon; replacing one (the sample) also needs the stored uses for the answer:"
+        " the first transaction's failed condition returns them, the second keeps them",
+    ),
     "GetCouponFunction": (1, "GetItem"),
     "TopUpClientCreditsFunction": (2, "one transaction (conditional ADD, event); BatchGetItem for the answer"),
-    "IssueCreditTokensFunction": (2, "GetItem of the LO (availability), one transaction: tokens, portal check, event"),
+    "IssueCreditTokensFunction": (1, "one transaction: tokens, event, portal check, LO availability check"),
     "ListCatalogAuditFunction": (1, "one Query page of the day's partition"),
     "CreatePlanPlayFunction": (2, "GetItem of the client policy (cached after), one transaction: play, checks, event"),
     "GetPlanPlayFunction": (1, "GetItem"),

@@ -132,13 +132,52 @@ def test_credit_tokens_for_a_learning_object_of_another_portal_are_404(api: Api,
     assert answer.status == 404
 
 
-def test_more_than_ninety_nine_credit_tokens_at_once_is_400(api: Api, given: Catalog) -> None:
+def test_ninety_seven_credit_tokens_at_once_are_issued_together(api: Api, given: Catalog) -> None:
     given.portal()
     given.learning_object("c-1")
 
-    answer = api.post("/admin/portals/p-acme/credit-tokens", {"lo_id": "c-1", "count": 100}, token=given.staff)
+    issued = given.credit_tokens("c-1", count=97)
+
+    assert len(set(issued)) == 97
+
+
+def test_more_than_ninety_seven_credit_tokens_at_once_is_400(api: Api, given: Catalog) -> None:
+    given.portal()
+    given.learning_object("c-1")
+
+    answer = api.post("/admin/portals/p-acme/credit-tokens", {"lo_id": "c-1", "count": 98}, token=given.staff)
 
     assert answer.status == 400
+    assert "body.count" in answer.json()["message"]
+
+
+def test_credit_tokens_for_a_marketplace_learning_object_are_issued_in_any_portal(api: Api, given: Catalog) -> None:
+    given.portal("p-acme", "acme.example.com")
+    given.portal("p-other", "other.example.com")
+    given.learning_object("c-1", portal_id="p-other", marketplace=True)
+
+    issued = given.credit_tokens("c-1", count=2, portal_id="p-acme")
+
+    assert len(issued) == 2
+
+
+def test_credit_tokens_for_an_unknown_learning_object_are_404_naming_it(api: Api, given: Catalog) -> None:
+    given.portal()
+
+    answer = api.post("/admin/portals/p-acme/credit-tokens", {"lo_id": "nope", "count": 1}, token=given.staff)
+
+    assert answer.status == 404
+    assert answer.json() == {"message": "Learning object nope not found"}
+
+
+def test_credit_tokens_of_an_unknown_portal_are_404_naming_it(api: Api, given: Catalog) -> None:
+    given.portal()
+    given.learning_object("c-1", marketplace=True)
+
+    answer = api.post("/admin/portals/p-none/credit-tokens", {"lo_id": "c-1", "count": 1}, token=given.staff)
+
+    assert answer.status == 404
+    assert answer.json() == {"message": "Portal p-none not found"}
 
 
 def test_a_coupon_with_numbers_dynamodb_cannot_hold_is_400_naming_them(api: Api, given: Catalog) -> None:

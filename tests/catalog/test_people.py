@@ -92,6 +92,32 @@ def test_a_membership_change_publishes_who_joined_and_who_left(stack: LocalStack
     assert changes == [{"portal_id": "p-acme", "group_id": "g-1", "added": ["u-3"], "removed": ["u-1"]}]
 
 
+def test_a_group_of_an_unknown_portal_is_404_and_nothing_is_written(
+    api: Api, stack: LocalStack, given: Catalog
+) -> None:
+    given.portal()
+    stack.drain()
+    stack.delivered.clear()
+
+    answer = api.put("/admin/portals/p-none/groups/g-1", {"title": "G", "members": ["u-1"]}, token=given.staff)
+    stack.drain()
+
+    assert answer.status == 404
+    assert api.get("/admin/portals/p-none/groups/g-1", token=given.staff).status == 404
+    assert stack.delivered == []
+
+
+def test_a_group_beyond_one_transaction_announces_every_member_once(stack: LocalStack, given: Catalog) -> None:
+    given.portal()
+    members = [f"u-{n:03d}" for n in range(250)]
+
+    given.group("g-1", members)
+    stack.drain()
+
+    announced = [user for d in _membership_changes(stack) for user in d.event["detail"]["data"]["added"]]
+    assert sorted(announced) == members
+
+
 def test_a_group_of_ten_thousand_members_is_stored_whole(api: Api, stack: LocalStack, given: Catalog) -> None:
     given.portal()
     members = [f"u-{n:05d}" for n in range(10_000)]

@@ -39,6 +39,37 @@ def test_renaming_a_portal_frees_its_old_name(api: Api, given: Catalog) -> None:
     assert answer.status == 200
 
 
+def test_a_rename_to_a_taken_name_changes_nothing(api: Api, given: Catalog) -> None:
+    given.portal("p-1", "one.example.com")
+    given.portal("p-2", "two.example.com")
+
+    answer = api.put("/admin/portals/p-2", {"name": "one.example.com"}, token=given.staff)
+
+    assert answer.status == 409
+    assert api.get("/admin/portals/p-2", token=given.staff).json()["name"] == "two.example.com"
+    assert api.put("/admin/portals/p-3", {"name": "two.example.com"}, token=given.staff).status == 409
+
+
+def test_changing_only_the_case_of_a_name_keeps_the_name_taken(api: Api, given: Catalog) -> None:
+    given.portal("p-1", "one.example.com")
+
+    renamed = api.put("/admin/portals/p-1", {"name": "One.Example.com"}, token=given.staff)
+
+    assert renamed.json()["name"] == "One.Example.com"
+    assert api.put("/admin/portals/p-2", {"name": "one.example.com"}, token=given.staff).status == 409
+
+
+def test_a_portal_renamed_twice_holds_only_its_last_name(api: Api, given: Catalog) -> None:
+    given.portal("p-1", "first.example.com")
+    given.portal("p-1", "second.example.com")
+
+    given.portal("p-1", "third.example.com")
+
+    for name in ("first.example.com", "second.example.com"):
+        assert api.put(f"/admin/portals/p-{name[:5]}", {"name": name}, token=given.staff).status == 200
+    assert api.put("/admin/portals/p-4", {"name": "third.example.com"}, token=given.staff).status == 409
+
+
 def test_a_body_with_a_wrong_field_is_400_naming_it(api: Api, staff_token: str) -> None:
     answer = api.put("/admin/portals/p-1", {"name": "ok.example.com", "colour": "red"}, token=staff_token)
 

@@ -222,6 +222,38 @@ def test_a_full_coupon_needs_no_payment(api: Api, learning: Learning, payments: 
     assert coupon_uses(api, learning, "FREE") == 1
 
 
+def test_replacing_a_redeemed_coupon_keeps_its_uses(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    learning.given.coupon("FREE", PORTAL, discount=1.0, max_uses=5)
+    api.post(enrolment_path("paid"), {"coupon": "FREE"}, token=learning.learner("u1"))
+
+    replaced = learning.given.coupon("FREE", PORTAL, discount=1.0, max_uses=10)
+
+    assert replaced["uses"] == 1
+    assert coupon_uses(api, learning, "FREE") == 1
+
+
+def test_replacing_a_coupon_while_it_is_redeemed_loses_no_use(api: Api, learning: Learning) -> None:
+    paid_course(learning)
+    learning.given.coupon("FREE", PORTAL, discount=1.0)
+    learners = [learning.learner(f"u{n}") for n in range(8)]
+
+    def redeem(token: str) -> int:
+        return api.post(enrolment_path("paid"), {"coupon": "FREE"}, token=token).status
+
+    def replace(_: int) -> int:
+        return api.put("/admin/coupons/FREE", {"portal": PORTAL, "discount": 1.0}, token=learning.given.staff).status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        redeemed = pool.map(redeem, learners)
+        replaced = pool.map(replace, range(8))
+        statuses = list(redeemed), list(replaced)
+
+    assert statuses[0] == [200] * 8
+    assert all(status in (200, 409) for status in statuses[1])
+    assert coupon_uses(api, learning, "FREE") == 8
+
+
 def test_a_coupon_that_is_not_valid_here_is_403(api: Api, learning: Learning) -> None:
     paid_course(learning)
     learning.given.portal("p-other", "other.example.com")

@@ -19,7 +19,8 @@ from planhub.storage.entity import Entity
 from planhub.storage.keys import Key
 
 MAX_GROUP_MEMBERS = 10_000
-MAX_CREDIT_TOKENS_PER_CALL = 99  # one transaction with its event: all issued or none
+# One transaction: the tokens, their event, and the checks of the portal and the LO.
+MAX_CREDIT_TOKENS_PER_CALL = 97
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]

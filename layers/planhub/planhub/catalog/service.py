@@ -45,7 +45,7 @@ from planhub.catalog.models import (
     fingerprint,
 )
 from planhub.catalog.repository import CatalogRepository
-from planhub.errors import Conflict, InvalidInput, NotFound
+from planhub.errors import ConcurrentModification, Conflict, InvalidInput, NotFound
 from planhub.events import DomainEvent, EventType
 from planhub.ids import new_token
 from planhub.observability import logger
@@ -69,6 +69,7 @@ from planhub.storage.keys import Key
 from planhub.storage.table import TRANSACTION_LIMIT, decode_cursor
 
 MEMBER_CHANGES_PER_TRANSACTION = TRANSACTION_LIMIT - 1  # and the event that announces them
+SAVE_ATTEMPTS = 3  # a save built on the stored record retries when that record changed meanwhile
 
 
 def current_period(now: datetime | None = None) -> str:
@@ -87,43 +88,71 @@ class CatalogService:
         return cls(Table(TableEnvironment.load().table_name), UsagePlanKeys(usage_plan) if usage_plan else None)
 
     def _save(
-        self, entity_item: dict[str, Any], event: DomainEvent, *more: Write, requires: Requirement | None = None
+        self,
+        entity_item: dict[str, Any],
+        event: DomainEvent,
+        *more: Write,
+        requires: Requirement | None = None,
+        condition: Expression | None = None,
     ) -> None:
-        """Writes the record and its event together; `requires` must hold at that moment."""
-        writes: list[Write] = [Put(entity_item), *more, events.record(event)]
+        """Writes the record and its event together; `requires` must hold at that moment.
+
+        A record saved under a `condition` that fails raises `StoredRecordDiffers` with the
+        record as stored, which the caller builds its next attempt from.
+        """
+        writes: list[Write] = [Put(entity_item, condition), *more, events.record(event)]
         if requires is not None:
             writes.append(Check(requires.key, exists()))
         try:
             self.table.transact(writes)
         except TransactionCanceled as canceled:
-            if requires is not None and len(writes) - 1 in canceled.failed_conditions():
+            failed = canceled.failed_conditions()
+            if requires is not None and len(writes) - 1 in failed:
                 raise NotFound(requires.missing) from canceled
+            if condition is not None and 0 in failed:
+                raise StoredRecordDiffers(canceled.reasons[0].item, canceled) from canceled
             raise
 
     # --- portals ------------------------------------------------------------------------
 
     def put_portal(self, claims: Claims, portal_id: str, body: PortalBody) -> Portal:
+        """Creates or replaces the portal and its name alias in one transaction.
+
+        The first attempt assumes the name is unchanged (or the portal new), which the
+        portal's own condition confirms; only a rename fails it, handing back the stored
+        portal, and the second attempt also frees the old name. So no read comes first.
+        """
         permissions.require_staff(claims)
         portal = Portal(id=portal_id, name=body.name, title=body.title)
-        previous = self.repository.find_portal_by_id(portal_id)
-        alias_key = table_keys.portal_name(portal.name)
-        writes: list[Write] = [
-            Put(
-                {**alias_key, "entity": "portal_name", "portal_id": portal_id},
-                # A name belongs to one portal: taking another portal's name is a conflict.
-                Expression("attribute_not_exists(PK) OR portal_id = :id", values={":id": portal_id}),
-            )
-        ]
-        if previous is not None and previous.name.lower() != portal.name.lower():
-            writes.append(Delete(table_keys.portal_name(previous.name)))
         event = DomainEvent.of(EventType.PORTAL_SAVED, portal.model_dump(mode="json"), actor=claims.sub)
-        try:
-            self._save(portal.to_item(), event, *writes)
-        except TransactionCanceled as canceled:
-            if 1 in canceled.failed_conditions():
-                raise Conflict(f"The portal name {portal.name!r} belongs to another portal") from canceled
-            raise
-        return portal
+        alias = Put(
+            {**table_keys.portal_name(portal.name), "entity": "portal_name", "portal_id": portal_id},
+            # A name belongs to one portal: taking another portal's name is a conflict.
+            Expression("attribute_not_exists(PK) OR portal_id = :id", values={":id": portal_id}),
+        )
+        stored_name: str | None = None  # unknown until the portal's condition tells
+        for _ in range(SAVE_ATTEMPTS):
+            if stored_name is None:
+                condition = Expression(
+                    "attribute_not_exists(PK) OR #name = :name", {"#name": "name"}, {":name": body.name}
+                )
+            else:
+                condition = Expression("#name = :stored", {"#name": "name"}, {":stored": stored_name})
+            writes: list[Write] = [alias]
+            if stored_name is not None and stored_name.lower() != portal.name.lower():
+                writes.append(Delete(table_keys.portal_name(stored_name)))
+            try:
+                self._save(portal.to_item(), event, *writes, condition=condition)
+                return portal
+            except StoredRecordDiffers as differs:
+                if 1 in differs.canceled.failed_conditions():
+                    raise Conflict(f"The portal name {portal.name!r} belongs to another portal") from differs
+                stored_name = differs.stored["name"] if differs.stored else None
+            except TransactionCanceled as canceled:
+                if 1 in canceled.failed_conditions():
+                    raise Conflict(f"The portal name {portal.name!r} belongs to another portal") from canceled
+                raise
+        raise ConcurrentModification("The portal changed while it was being saved; try again")
 
     def get_portal(self, claims: Claims, portal_id: str) -> Portal:
         permissions.require_staff(claims)
@@ -147,40 +176,50 @@ class CatalogService:
     # --- groups -------------------------------------------------------------------------
 
     def put_group(self, claims: Claims, portal_id: str, group_id: str, body: GroupBody) -> GroupView:
-        """Replaces the group: its title at once, its membership by difference."""
+        """Replaces the group: its title at once, its membership by difference.
+
+        The group item, its event and the first member changes are one transaction; a
+        membership too large for it continues in transactions of 99 changes each.
+        """
         permissions.require_staff(claims)
         group = Group(portal_id=portal_id, id=group_id, title=body.title)
+        current = set(self.repository.group_member_ids(portal_id, group_id))
+        wanted = set(body.members)
+        changes: list[tuple[str, str]] = [("add", m) for m in body.members if m not in current]
+        changes += [("remove", m) for m in sorted(current - wanted)]
+        # Beside the first changes: the group, its event, the portal check and their own event.
+        first = TRANSACTION_LIMIT - 4
         self._save(
             group.to_item(),
             DomainEvent.of(EventType.GROUP_SAVED, group.model_dump(mode="json"), actor=claims.sub),
+            *self._member_writes(claims, group, changes[:first]),
             requires=_portal(portal_id),
         )
-        current = set(self.repository.group_member_ids(portal_id, group_id))
-        wanted = set(body.members)
-        added = [m for m in body.members if m not in current]
-        removed = sorted(current - wanted)
-        self._change_members(claims, group, added, removed)
+        for start in range(first, len(changes), MEMBER_CHANGES_PER_TRANSACTION):
+            self.table.transact(
+                self._member_writes(claims, group, changes[start : start + MEMBER_CHANGES_PER_TRANSACTION])
+            )
         return GroupView(portal_id=portal_id, id=group_id, title=group.title, members=list(body.members))
 
-    def _change_members(self, claims: Claims, group: Group, added: list[str], removed: list[str]) -> None:
-        changes: list[tuple[str, str]] = [("add", m) for m in added] + [("remove", m) for m in removed]
-        for start in range(0, len(changes), MEMBER_CHANGES_PER_TRANSACTION):
-            chunk = changes[start : start + MEMBER_CHANGES_PER_TRANSACTION]
-            writes: list[Write] = []
-            for change, user_id in chunk:
-                member = GroupMember(portal_id=group.portal_id, group_id=group.id, user_id=user_id)
-                writes.append(Put(member.to_item()) if change == "add" else Delete(member.keys()))
-            event = DomainEvent.of(
-                EventType.GROUP_MEMBERS_CHANGED,
-                {
-                    "portal_id": group.portal_id,
-                    "group_id": group.id,
-                    "added": [u for c, u in chunk if c == "add"],
-                    "removed": [u for c, u in chunk if c == "remove"],
-                },
-                actor=claims.sub,
-            )
-            self.table.transact([*writes, events.record(event)])
+    def _member_writes(self, claims: Claims, group: Group, changes: list[tuple[str, str]]) -> list[Write]:
+        """The member items of `changes` and the event announcing them (nothing for no change)."""
+        if not changes:
+            return []
+        writes: list[Write] = []
+        for change, user_id in changes:
+            member = GroupMember(portal_id=group.portal_id, group_id=group.id, user_id=user_id)
+            writes.append(Put(member.to_item()) if change == "add" else Delete(member.keys()))
+        event = DomainEvent.of(
+            EventType.GROUP_MEMBERS_CHANGED,
+            {
+                "portal_id": group.portal_id,
+                "group_id": group.id,
+                "added": [u for c, u in changes if c == "add"],
+                "removed": [u for c, u in changes if c == "remove"],
+            },
+            actor=claims.sub,
+        )
+        return [*writes, events.record(event)]
 
     def get_group(self, claims: Claims, portal_id: str, group_id: str) -> GroupView:
         permissions.require_staff(claims)
@@ -281,23 +320,34 @@ class CatalogService:
     # --- coupons and credit tokens -------------------------------------------------------------
 
     def put_coupon(self, claims: Claims, code: str, body: CouponBody) -> Coupon:
+        """Creates or replaces the coupon, keeping the uses its redemptions counted.
+
+        The first attempt assumes a new coupon (no uses); when it exists, the failed
+        condition hands back the stored uses and the second attempt keeps them, on the
+        condition that no redemption landed in between. So no read comes first.
+        """
         permissions.require_staff(claims)
-        previous = self.repository.find_coupon(code)
-        coupon = Coupon(code=code, uses=previous.uses if previous else 0, **body.model_dump())
-        event = DomainEvent.of(EventType.COUPON_SAVED, coupon.model_dump(mode="json"), actor=claims.sub)
-        self._save(coupon.to_item(), event, requires=_portal(body.portal))
-        return coupon
+        coupon = Coupon(code=code, **body.model_dump())
+        condition = not_exists()
+        for _ in range(SAVE_ATTEMPTS):
+            event = DomainEvent.of(EventType.COUPON_SAVED, coupon.model_dump(mode="json"), actor=claims.sub)
+            try:
+                self._save(coupon.to_item(), event, requires=_portal(body.portal), condition=condition)
+                return coupon
+            except StoredRecordDiffers as differs:
+                uses = Coupon.from_item(differs.stored).uses if differs.stored else 0
+                coupon = coupon.model_copy(update={"uses": uses})
+                condition = Expression("uses = :uses", values={":uses": uses}) if differs.stored else not_exists()
+        raise ConcurrentModification("The coupon was redeemed while it was being saved; try again")
 
     def get_coupon(self, claims: Claims, code: str) -> Coupon:
         permissions.require_staff(claims)
         return self.repository.coupon(code)
 
     def issue_credit_tokens(self, claims: Claims, portal_id: str, body: CreditTokensBody) -> CreditTokensIssued:
+        """Issues all the tokens or none, in one transaction that also checks the portal
+        exists and the LO is available in it (no read first)."""
         permissions.require_staff(claims)
-        self.repository.portal_by_id(portal_id)
-        lo = self.repository.learning_object(body.lo_id)
-        if not lo.available_in(portal_id):
-            raise NotFound(f"Learning object {body.lo_id} is not available in portal {portal_id}")
         tokens = [CreditToken(token=new_token(), portal_id=portal_id, lo_id=body.lo_id) for _ in range(body.count)]
         # The event counts the tokens but never carries them: tokens are bearer credentials.
         event = DomainEvent.of(
@@ -305,7 +355,29 @@ class CatalogService:
             {"portal_id": portal_id, "lo_id": body.lo_id, "count": body.count},
             actor=claims.sub,
         )
-        self.table.transact([*(Put(t.to_item(), not_exists()) for t in tokens), events.record(event)])
+        portal_check = Check(table_keys.portal(portal_id), exists())
+        lo_check = Check(
+            table_keys.learning_object(body.lo_id),
+            # LearningObject.available_in, as a condition.
+            Expression(
+                "attribute_exists(PK) AND (#portal = :portal OR marketplace = :marketplace)",
+                {"#portal": "portal"},
+                {":portal": portal_id, ":marketplace": True},
+            ),
+        )
+        try:
+            self.table.transact(
+                [portal_check, lo_check, *(Put(t.to_item(), not_exists()) for t in tokens), events.record(event)]
+            )
+        except TransactionCanceled as canceled:
+            failed = canceled.failed_conditions()
+            if 0 in failed:
+                raise NotFound(f"Portal {portal_id} not found") from canceled
+            if 1 in failed and canceled.reasons[1].item is None:
+                raise NotFound(f"Learning object {body.lo_id} not found") from canceled
+            if 1 in failed:
+                raise NotFound(f"Learning object {body.lo_id} is not available in portal {portal_id}") from canceled
+            raise
         return CreditTokensIssued(tokens=[t.token for t in tokens])
 
     def record_audit(self, event: DomainEvent) -> None:
@@ -325,6 +397,15 @@ class CatalogService:
             raise InvalidInput("cursor: not a cursor this API gave out") from error
         page = self.table.query(table_keys.catalog_audit_pk(day), limit=limit, cursor=cursor, newest_first=True)
         return AuditPage(data=[AuditEntry.model_validate(i) for i in page.items], cursor=page.cursor)
+
+
+class StoredRecordDiffers(Exception):
+    """A save's condition on the stored record failed; `stored` is that record (None: absent)."""
+
+    def __init__(self, stored: dict[str, Any] | None, canceled: TransactionCanceled) -> None:
+        super().__init__("the stored record differs from what the save assumed")
+        self.stored = stored
+        self.canceled = canceled
 
 
 @dataclass(frozen=True)
