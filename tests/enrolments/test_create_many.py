@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from planhub_local import tokens
 from tests.conftest import Api
 from tests.enrolments.conftest import PORTAL, Learning
 
@@ -86,3 +87,35 @@ def test_a_request_without_items_is_400(api: Api, learning: Learning) -> None:
 
         assert answer.status == 400
         assert "body.items" in answer.json()["message"]
+
+
+def test_many_los_may_name_the_portal_instead_of_its_id(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    token = learning.learner("u1")
+
+    answer = api.post("/enrolment/acme.example.com/enrolment", {"items": [{"loId": "c1"}, {"loId": "i1"}]}, token=token)
+
+    assert answer.status == 200
+    for lo_id, outcome in answer.json().items():
+        stored = learning.enrolment(outcome["200"]["id"])
+        assert (stored["portal_id"], stored["user_id"], stored["lo_id"]) == (PORTAL, "u1", lo_id)
+
+
+def test_many_los_in_an_unknown_portal_is_404(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    token = learning.learner("u1")
+
+    answer = api.post("/enrolment/nowhere/enrolment", {"items": [{"loId": "c1"}]}, token=token)
+
+    assert answer.status == 404
+    assert answer.json() == {"message": "Portal nowhere not found"}
+
+
+def test_a_caller_who_is_not_a_user_of_the_portal_may_not_enrol_in_many_los(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    stranger = tokens.token("u-stranger")
+
+    answer = api.post(MANY, {"items": [{"loId": "c1"}]}, token=stranger)
+
+    assert answer.status == 403
+    assert answer.json() == {"message": f"You are not a user of portal {PORTAL}"}

@@ -47,13 +47,14 @@ from planhub.enrolments.payments import (
     CREDIT_WRITE,
     Payment,
     PaymentGateway,
+    Settlement,
     credit_token_refusal,
     payment_gateway,
     refund,
     settle,
 )
 from planhub.enrolments.plan_link import link_active_plan
-from planhub.enrolments.repository import EnrolmentRepository
+from planhub.enrolments.repository import EnrolmentRepository, Found
 from planhub.errors import (
     ConcurrentModification,
     Conflict,
@@ -71,6 +72,7 @@ from planhub.observability import logger
 from planhub.settings import TableEnvironment
 from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
+from planhub.storage.keys import Key
 
 TRANSACTION_ATTEMPTS = 3  # when only a TransactionConflict got in the way
 MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
@@ -187,8 +189,6 @@ class EnrolmentService:
     ) -> EnrolmentId:
         """One LO, for the caller or (with `student_email`) on behalf of a student."""
         body = body or EnrolmentCreateBody()
-        portal = self.catalog.portal(instance)
-        learner = self._student(claims, portal.id, student_email) if student_email else None
         request = NewEnrolment(
             lo_id=lo_id,
             parent_lo_id=parent_lo_id,
@@ -199,38 +199,53 @@ class EnrolmentService:
             data=body.data,
             re_enrol=body.reEnrol,
         )
+        gathered = self._gather(claims, instance, student_email, [request], body.coupon)
+        if gathered.student is not None:
+            permissions.require_may_enrol(claims, gathered.portal.id, gathered.student)
         payment = Payment.for_single(body.paymentMethod, body.coupon, body.paymentOptions)
-        enrolment_id = self._enrol(
-            claims, portal, learner, request, payment, notify=body.notify, recalculate=body.reCalculate
-        )
-        return EnrolmentId(id=enrolment_id)
+        prepared = self._prepare(claims, gathered, gathered.student, request, payment, notify=body.notify)
+        if isinstance(prepared, int):
+            return EnrolmentId(id=prepared)  # the active enrolment
+        outcome = self._write(prepared)
+        if isinstance(outcome, Exception):
+            raise outcome
+        if body.reCalculate and outcome == prepared.enrolment.id and prepared.enrolment.parent_enrolment_id is not None:
+            self._complete_chain(prepared.enrolment.parent_enrolment_id, claims.sub)
+        return EnrolmentId(id=outcome)
 
     def enrol_many(
         self, claims: Claims, instance: str, body: EnrolmentsCreateBody, *, student_email: str | None = None
     ) -> ItemOutcomes:
-        """Each item on its own: one item's failure never undoes another's enrolment."""
-        portal = self.catalog.portal(instance)
-        if student_email:
-            learner = self._student(claims, portal.id, student_email)
+        """Each item on its own: one item's failure never undoes another's enrolment.
+
+        Every item's records are read at once, with the portal and the learner.
+        """
+        requests = [NewEnrolment.of_item(item) for item in body.items]
+        gathered = self._gather(claims, instance, student_email, requests, body.coupon)
+        portal = gathered.portal
+        if gathered.student is not None:
+            permissions.require_may_enrol(claims, portal.id, gathered.student)
+            learner = gathered.student
         else:
-            found = self.catalog.find_user(portal.id, claims.sub)
+            found = gathered.found.get(table_keys.user(portal.id, claims.sub))
             if found is None:
                 raise Forbidden(f"You are not a user of portal {portal.id}")
-            learner = found
+            learner = User.from_item(found)
         outcomes: ItemOutcomes = {}
-        for item in body.items:
+        for item, request in zip(body.items, requests, strict=True):
             try:
                 payment = Payment.for_item(item.loId, body.paymentMethod, body.coupon, body.paymentOptions)
-                enrolment_id = self._enrol(
-                    claims,
-                    portal,
-                    learner,
-                    NewEnrolment.of_item(item),
-                    payment,
-                    notify=body.notify,
-                    recalculate=body.reCalculate,
-                )
-                outcomes[item.loId] = {"200": {"id": enrolment_id}}
+                prepared = self._prepare(claims, gathered, learner, request, payment, notify=body.notify)
+                if isinstance(prepared, int):
+                    outcomes[item.loId] = {"200": {"id": prepared}}
+                    continue
+                outcome = self._write(prepared)
+                if isinstance(outcome, Exception):
+                    raise outcome
+                parent_id = prepared.enrolment.parent_enrolment_id
+                if body.reCalculate and outcome == prepared.enrolment.id and parent_id is not None:
+                    self._complete_chain(parent_id, claims.sub)
+                outcomes[item.loId] = {"200": {"id": outcome}}
             except PlanhubError as error:
                 outcomes[item.loId] = {str(int(status_of(error))): {"message": error.message}}
             except Exception:  # noqa: BLE001 - the other items' outcomes must still be answered
@@ -238,26 +253,67 @@ class EnrolmentService:
                 outcomes[item.loId] = {"500": {"message": "Internal error: this item was not enrolled"}}
         return outcomes
 
-    def _student(self, claims: Claims, portal_id: str, email: str) -> User:
-        # A client may send the path's `@` percent-encoded; the resolver hands it on as sent.
-        student = self.catalog.user_by_email(portal_id, unquote(email))
-        permissions.require_may_enrol(claims, portal_id, student)
-        return student
-
-    def _enrol(
+    def _gather(
         self,
         claims: Claims,
-        portal: Portal,
+        instance: str,
+        student_email: str | None,
+        requests: list[NewEnrolment],
+        coupon: str | None,
+    ) -> _Gathered:
+        """Every read the creation needs: one BatchGetItem when `instance` is the portal's id.
+
+        The keys that hold the portal's id (the caller's user record, the active enrolment and
+        plan refs) are built from `instance` and read with the portal itself. When `instance`
+        is the portal's name, its alias gives the id and those keys are read again: one more
+        BatchGetItem (and one more Query for a student named by email). A student's id comes
+        from the email index, so a student costs a Query before the BatchGetItem.
+        """
+        # A client may send the path's `@` percent-encoded; the resolver hands it on as sent.
+        email = unquote(student_email) if student_email is not None else None
+        student = self._find_student(instance, email) if email is not None else None
+        fixed = _keys_without_portal(requests, coupon)
+        by_id, by_name = table_keys.portal(instance), table_keys.portal_name(instance)
+        found = self.repository.found([by_id, by_name, *fixed, *_learner_keys(claims, instance, student, requests)])
+        portal_item = found.get(by_id)
+        if portal_item is None:
+            alias = found.get(by_name)
+            if alias is None:
+                raise NotFound(f"Portal {instance} not found")
+            portal_id = str(alias["portal_id"])
+            student = self._find_student(portal_id, email) if email is not None else None
+            more = self.repository.found(
+                [table_keys.portal(portal_id), *_learner_keys(claims, portal_id, student, requests)]
+            )
+            portal_item = more.get(table_keys.portal(portal_id))
+            if portal_item is None:
+                raise NotFound(f"Portal {portal_id} not found")
+            found = found.including(more)
+        portal = Portal.from_item(portal_item)
+        if email is not None and student is None:
+            raise NotFound(f"User {email} not found in portal {portal.id}")
+        return _Gathered(portal=portal, student=student, found=found)
+
+    def _find_student(self, portal_id: str, email: str) -> User | None:
+        try:
+            return self.catalog.user_by_email(portal_id, email)
+        except NotFound:
+            return None
+
+    def _prepare(
+        self,
+        claims: Claims,
+        gathered: _Gathered,
         learner: User | None,
         request: NewEnrolment,
         payment: Payment,
         *,
         notify: bool,
-        recalculate: bool,
-    ) -> int:
-        """Creates one enrolment, or answers the active one's id; three table calls in the usual case."""
+    ) -> int | _Creation:
+        """The active enrolment's id, or the new enrolment with its writes (and its payment made)."""
+        portal = gathered.portal
         portal_id = portal.id
-        context = self._look_up(claims, portal_id, learner, request, payment)
+        context = _checked(claims, gathered, learner, request, payment)
         if context.active_id is not None and not request.re_enrol:
             return context.active_id
         now = _now()
@@ -272,6 +328,8 @@ class EnrolmentService:
             coupon=context.coupon,
             now=now,
         )
+        if COUPON_WRITE in settlement.writes:
+            gathered.coupon_uses += 1  # a later item of the request sees the use this one takes
         plan_link = link_active_plan(context.plan_ref, enrolment_id)
         enrolment = Enrolment(
             id=enrolment_id,
@@ -325,56 +383,30 @@ class EnrolmentService:
         writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_CREATED, created, actor=claims.sub)))
         if enrolment.status is EnrolmentStatus.COMPLETED:
             writes.add("event", events.record(_completed_event(enrolment, claims.sub)))
+        return _Creation(request=request, payment=payment, enrolment=enrolment, settlement=settlement, writes=writes)
+
+    def _write(self, creation: _Creation) -> int | Exception:
+        """The creation's transaction: the new id, the id that won a race, or why it was refused."""
+        enrolment = creation.enrolment
         try:
-            self._transact(writes)
+            self._transact(creation.writes)
         except TransactionCanceled as canceled:
-            refund(self._gateway(), settlement, enrolment_id)
+            refund(self._gateway(), creation.settlement, enrolment.id)
             if canceled.is_conflict:
-                raise ConcurrentModification("Concurrent requests got in the way; try again") from canceled
-            return _creation_refused(writes.refused(canceled), request, portal_id, payment)
-        except Exception:
-            refund(self._gateway(), settlement, enrolment_id)
-            raise
-        if recalculate and enrolment.parent_enrolment_id is not None:
-            self._complete_chain(enrolment.parent_enrolment_id, claims.sub)
+                error = ConcurrentModification("Concurrent requests got in the way; try again")
+                error.__cause__ = canceled
+                return error
+            try:
+                return _creation_refused(
+                    creation.writes.refused(canceled), creation.request, enrolment.portal_id, creation.payment
+                )
+            except PlanhubError as refusal:
+                refusal.__cause__ = canceled
+                return refusal
+        except Exception as error:  # noqa: BLE001 - answered (or raised) by the caller, after the refund
+            refund(self._gateway(), creation.settlement, enrolment.id)
+            return error
         return enrolment.id
-
-    def _look_up(
-        self, claims: Claims, portal_id: str, learner: User | None, request: NewEnrolment, payment: Payment
-    ) -> _Enrolling:
-        """Everything a create needs, in one BatchGetItem, checked."""
-        learner_id = learner.id if learner else claims.sub
-        lo_key = table_keys.learning_object(request.lo_id)
-        parent_lo_key = table_keys.learning_object(request.parent_lo_id) if request.has_parent else None
-        learner_key = None if learner else table_keys.user(portal_id, learner_id)
-        active_key = table_keys.active_enrolment(portal_id, learner_id, request.lo_id)
-        plan_key = table_keys.active_plan(portal_id, learner_id, request.lo_id)
-        parent_key = table_keys.enrolment(request.parent_enrolment_id) if request.parent_enrolment_id else None
-        coupon_key = table_keys.coupon(payment.coupon) if payment.coupon else None
-        found = self.repository.found(
-            [lo_key, parent_lo_key, learner_key, active_key, plan_key, parent_key, coupon_key]
-        )
-
-        lo_item = found.get(lo_key)
-        lo = LearningObject.from_item(lo_item) if lo_item else None
-        if lo is None or not lo.available_in(portal_id):
-            raise NotFound(f"Learning object {request.lo_id} not found in portal {portal_id}")
-        if learner is None:
-            learner_item = found.get(learner_key)
-            if learner_item is None:
-                raise Forbidden(f"You are not a user of portal {portal_id}")
-            learner = User.from_item(learner_item)
-        parent = _checked_parent(request, portal_id, learner_id, found.get(parent_lo_key), found.get(parent_key))
-        active = found.get(active_key)
-        coupon = found.get(coupon_key)
-        return _Enrolling(
-            lo=lo,
-            learner=learner,
-            parent=parent,
-            active_id=int(active["enrolment_id"]) if active else None,
-            plan_ref=found.get(plan_key),
-            coupon=Coupon.from_item(coupon) if coupon else None,
-        )
 
     def _transact(self, writes: _Writes) -> None:
         """The transaction, retried when only a concurrent transaction got in its way."""
@@ -644,6 +676,16 @@ class EnrolmentService:
         return after
 
 
+@dataclass
+class _Gathered:
+    """What a creating request read: its portal, the student it names, every item's records."""
+
+    portal: Portal
+    student: User | None
+    found: Found
+    coupon_uses: int = 0  # uses of the request's coupon its earlier items take
+
+
 @dataclass(frozen=True)
 class _Enrolling:
     """What creating one enrolment found in the table."""
@@ -654,6 +696,80 @@ class _Enrolling:
     active_id: int | None
     plan_ref: dict[str, Any] | None
     coupon: Coupon | None
+
+
+@dataclass(frozen=True)
+class _Creation:
+    """One enrolment ready to be written: its writes, and the payment already made for it."""
+
+    request: NewEnrolment
+    payment: Payment
+    enrolment: Enrolment
+    settlement: Settlement
+    writes: _Writes
+
+
+def _keys_without_portal(requests: list[NewEnrolment], coupon: str | None) -> list[Key]:
+    """The keys of a creation that do not hold the portal's id: LOs, parent enrolments, the coupon."""
+    keys = []
+    for request in requests:
+        keys.append(table_keys.learning_object(request.lo_id))
+        if request.has_parent:
+            keys.append(table_keys.learning_object(request.parent_lo_id))
+        if request.parent_enrolment_id:
+            keys.append(table_keys.enrolment(request.parent_enrolment_id))
+    if coupon:
+        keys.append(table_keys.coupon(coupon))
+    return keys
+
+
+def _learner_keys(claims: Claims, portal_id: str, student: User | None, requests: list[NewEnrolment]) -> list[Key]:
+    """The keys that hold the portal's id: the caller's user record (unless enrolling a student),
+    and the learner's active enrolment and plan refs of each LO. None without a learner yet."""
+    if student is not None:
+        learner_id = student.id
+        keys = []
+    else:
+        learner_id = claims.sub
+        keys = [table_keys.user(portal_id, learner_id)]
+    for request in requests:
+        keys.append(table_keys.active_enrolment(portal_id, learner_id, request.lo_id))
+        keys.append(table_keys.active_plan(portal_id, learner_id, request.lo_id))
+    return keys
+
+
+def _checked(
+    claims: Claims, gathered: _Gathered, learner: User | None, request: NewEnrolment, payment: Payment
+) -> _Enrolling:
+    """One creation's records, checked in the order its refusals take precedence."""
+    found = gathered.found
+    portal_id = gathered.portal.id
+    learner_id = learner.id if learner else claims.sub
+    lo_item = found.get(table_keys.learning_object(request.lo_id))
+    lo = LearningObject.from_item(lo_item) if lo_item else None
+    if lo is None or not lo.available_in(portal_id):
+        raise NotFound(f"Learning object {request.lo_id} not found in portal {portal_id}")
+    if learner is None:
+        learner_item = found.get(table_keys.user(portal_id, learner_id))
+        if learner_item is None:
+            raise Forbidden(f"You are not a user of portal {portal_id}")
+        learner = User.from_item(learner_item)
+    parent_lo_item = found.get(table_keys.learning_object(request.parent_lo_id)) if request.has_parent else None
+    parent_item = found.get(table_keys.enrolment(request.parent_enrolment_id)) if request.parent_enrolment_id else None
+    parent = _checked_parent(request, portal_id, learner_id, parent_lo_item, parent_item)
+    active = found.get(table_keys.active_enrolment(portal_id, learner_id, request.lo_id))
+    coupon_item = found.get(table_keys.coupon(payment.coupon)) if payment.coupon else None
+    coupon = Coupon.from_item(coupon_item) if coupon_item else None
+    if coupon is not None and gathered.coupon_uses:
+        coupon = coupon.model_copy(update={"uses": coupon.uses + gathered.coupon_uses})
+    return _Enrolling(
+        lo=lo,
+        learner=learner,
+        parent=parent,
+        active_id=int(active["enrolment_id"]) if active else None,
+        plan_ref=found.get(table_keys.active_plan(portal_id, learner_id, request.lo_id)),
+        coupon=coupon,
+    )
 
 
 def _checked_parent(
