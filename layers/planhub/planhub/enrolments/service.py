@@ -70,7 +70,7 @@ from planhub.http.errors import status_of
 from planhub.ids import new_numeric_id
 from planhub.observability import logger
 from planhub.settings import TableEnvironment
-from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
+from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
 
@@ -358,6 +358,10 @@ class EnrolmentService:
         )
         if context.parent is not None:
             writes.add("child", Put(_child_record(enrolment).to_item()))
+            if context.parent.id != context.active_id:  # else the archive's own condition checks it
+                # Read before the transaction, so checked again in it: a parent archived meanwhile
+                # (re-enrolled) must not be given a child.
+                writes.add("parent", Check(table_keys.enrolment(context.parent.id), _UNARCHIVED))
         if plan_link is not None:
             writes.add("plan", plan_link.write)
         for label, write in settlement.writes.items():
@@ -398,7 +402,7 @@ class EnrolmentService:
                 return error
             try:
                 return _creation_refused(
-                    creation.writes.refused(canceled), creation.request, enrolment.portal_id, creation.payment
+                    creation.writes.refused(canceled), creation.request, enrolment, creation.payment
                 )
             except PlanhubError as refusal:
                 refusal.__cause__ = canceled
@@ -789,6 +793,13 @@ def _checked_parent(
         raise InvalidInput(f"Learning object {request.lo_id} is not a child of learning object {request.parent_lo_id}")
     if request.parent_enrolment_id is None:
         raise InvalidInput("parentEnrolmentId: required when enrolling under a parent learning object")
+    return _checked_parent_enrolment(request, portal_id, learner_id, parent_item)
+
+
+def _checked_parent_enrolment(
+    request: NewEnrolment, portal_id: str, learner_id: str, parent_item: dict[str, Any] | None
+) -> Enrolment:
+    """The parent enrolment as read, or as its failed check in the transaction gave it back."""
     if parent_item is None:
         raise InvalidInput(f"parentEnrolmentId: enrolment {request.parent_enrolment_id} does not exist")
     parent = Enrolment.from_item(parent_item)
@@ -817,9 +828,14 @@ def _active_ref(enrolment: Enrolment, replaced: int | None) -> Put:
 
 
 def _creation_refused(
-    refused: dict[str, dict[str, Any] | None], request: NewEnrolment, portal_id: str, payment: Payment
+    refused: dict[str, dict[str, Any] | None], request: NewEnrolment, enrolment: Enrolment, payment: Payment
 ) -> int:
     """Turns a refused creation into its answer: the id that won a race, or a domain error."""
+    portal_id = enrolment.portal_id
+    if "parent" in refused:
+        # The parent changed between the read and the transaction: answered as a read now would be.
+        _checked_parent_enrolment(request, portal_id, enrolment.user_id, refused["parent"])
+        raise ConcurrentModification("The parent enrolment changed while enrolling; try again")
     if "active" in refused:
         stored = refused["active"]
         if not request.re_enrol and stored is not None:
@@ -867,6 +883,11 @@ def _child_record(enrolment: Enrolment) -> EnrolmentChild:
     )
 
 
+_UNARCHIVED = Expression(
+    "attribute_exists(PK) AND (attribute_not_exists(archived) OR archived = :false)", values={":false": False}
+)
+
+
 def _archive(enrolment_id: int, actor: str, now: datetime) -> Update:
     """Archives a replaced enrolment (kept, never deleted), if nobody archived it first."""
     return Update(
@@ -876,9 +897,7 @@ def _archive(enrolment_id: int, actor: str, now: datetime) -> Update:
             "version = version + :one",
             values={":true": True, ":now": _json(now), ":actor": actor, ":one": 1},
         ),
-        Expression(
-            "attribute_exists(PK) AND (attribute_not_exists(archived) OR archived = :false)", values={":false": False}
-        ),
+        _UNARCHIVED,
     )
 
 
