@@ -7,6 +7,7 @@ from tests.conftest import Api
 from tests.enrolments.conftest import PORTAL, DynamoDBCalls, Learning, admin_token, enrolment_path
 
 READ_AND_WRITE = ["BatchGetItem", "TransactWriteItems"]
+MANY = f"/enrolment/{PORTAL}/enrolment"
 
 
 def test_enrolling_makes_one_batch_read_and_one_transaction(
@@ -76,3 +77,49 @@ def test_enrolling_a_student_by_email_queries_the_email_index_first(
 
     assert answer.status == 200
     assert calls == ["Query", *READ_AND_WRITE]
+
+
+def test_many_los_are_read_in_one_batch_and_written_in_one_transaction(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    learning.course_tree()
+    learning.given.learning_object("c2", "course", PORTAL)
+    token = learning.learner("u1")
+    course = learning.enrol(token, "c1")
+    module = learning.enrol(token, "m1", parent_lo="c1", parent_enrolment=course)
+    siblings = [{"loId": item, "parentLoId": "m1", "parentEnrolmentId": module} for item in ("i1", "i2")]
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.post(MANY, {"items": [*siblings, {"loId": "c2"}]}, token=token)
+
+    assert [list(outcome) for outcome in answer.json().values()] == [["200"]] * 3
+    assert calls == READ_AND_WRITE
+
+
+def test_many_los_for_a_student_query_the_email_index_then_read_and_write_once(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    learning.course_tree()
+    learning.given.user("s1", PORTAL, email="student@example.com")
+    body = {"items": [{"loId": "c1"}, {"loId": "i1"}]}
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.post(f"/enrolment/{PORTAL}/enrolment/student@example.com", body, token=admin_token())
+
+    assert [list(outcome) for outcome in answer.json().values()] == [["200"]] * 2
+    assert calls == ["Query", *READ_AND_WRITE]
+
+
+def test_many_los_take_a_batch_read_per_100_keys_and_a_transaction_per_100_writes(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    # 30 LOs: 3 keys each and 3 of the request (93 keys), 4 writes each (120 writes)
+    for n in range(30):
+        learning.given.learning_object(f"t{n}", "text", PORTAL)
+    token = learning.learner("u1")
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.post(MANY, {"items": [{"loId": f"t{n}"} for n in range(30)]}, token=token)
+
+    assert [list(outcome) for outcome in answer.json().values()] == [["200"]] * 30
+    assert calls == ["BatchGetItem", "TransactWriteItems", "TransactWriteItems"]

@@ -73,6 +73,7 @@ from planhub.settings import TableEnvironment
 from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
+from planhub.storage.table import TRANSACTION_LIMIT
 
 TRANSACTION_ATTEMPTS = 3  # when only a TransactionConflict got in the way
 MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
@@ -206,12 +207,8 @@ class EnrolmentService:
         prepared = self._prepare(claims, gathered, gathered.student, request, payment, notify=body.notify)
         if isinstance(prepared, int):
             return EnrolmentId(id=prepared)  # the active enrolment
-        outcome = self._write(prepared)
-        if isinstance(outcome, Exception):
-            raise outcome
-        if body.reCalculate and outcome == prepared.enrolment.id and prepared.enrolment.parent_enrolment_id is not None:
-            self._complete_chain(prepared.enrolment.parent_enrolment_id, claims.sub)
-        return EnrolmentId(id=outcome)
+        [outcome] = self._create([prepared])
+        return EnrolmentId(id=self._written(claims, prepared, outcome, recalculate=body.reCalculate))
 
     def enrol_many(
         self, claims: Claims, instance: str, body: EnrolmentsCreateBody, *, student_email: str | None = None
@@ -232,25 +229,31 @@ class EnrolmentService:
                 raise Forbidden(f"You are not a user of portal {portal.id}")
             learner = User.from_item(found)
         outcomes: ItemOutcomes = {}
+        creations: list[tuple[str, _Creation]] = []
         for item, request in zip(body.items, requests, strict=True):
+            outcomes[item.loId] = {}  # answered in the request's order
             try:
                 payment = Payment.for_item(item.loId, body.paymentMethod, body.coupon, body.paymentOptions)
                 prepared = self._prepare(claims, gathered, learner, request, payment, notify=body.notify)
-                if isinstance(prepared, int):
-                    outcomes[item.loId] = {"200": {"id": prepared}}
-                    continue
-                outcome = self._write(prepared)
-                if isinstance(outcome, Exception):
-                    raise outcome
-                parent_id = prepared.enrolment.parent_enrolment_id
-                if body.reCalculate and outcome == prepared.enrolment.id and parent_id is not None:
-                    self._complete_chain(parent_id, claims.sub)
-                outcomes[item.loId] = {"200": {"id": outcome}}
-            except PlanhubError as error:
-                outcomes[item.loId] = {str(int(status_of(error))): {"message": error.message}}
-            except Exception:  # noqa: BLE001 - the other items' outcomes must still be answered
-                logger.exception("enrolment item failed", extra={"lo_id": item.loId})
-                outcomes[item.loId] = {"500": {"message": "Internal error: this item was not enrolled"}}
+            except Exception as error:  # noqa: BLE001 - the other items' outcomes must still be answered
+                outcomes[item.loId] = _failed_item(item.loId, error)
+                continue
+            if isinstance(prepared, int):
+                outcomes[item.loId] = {"200": {"id": prepared}}  # the active enrolment
+            else:
+                creations.append((item.loId, prepared))
+        # With reCalculate, each item's parents are completed (or not) before the next item is
+        # written, as when the items come one by one: a later item may be a child they count.
+        together = [[c] for c in creations] if body.reCalculate else [creations]
+        for group in together:
+            written = self._create([creation for _, creation in group])
+            for (lo_id, creation), outcome in zip(group, written, strict=True):
+                try:
+                    enrolment_id = self._written(claims, creation, outcome, recalculate=body.reCalculate)
+                except Exception as error:  # noqa: BLE001 - the other items' outcomes must still be answered
+                    outcomes[lo_id] = _failed_item(lo_id, error)
+                else:
+                    outcomes[lo_id] = {"200": {"id": enrolment_id}}
         return outcomes
 
     def _gather(
@@ -389,28 +392,80 @@ class EnrolmentService:
             writes.add("event", events.record(_completed_event(enrolment, claims.sub)))
         return _Creation(request=request, payment=payment, enrolment=enrolment, settlement=settlement, writes=writes)
 
-    def _write(self, creation: _Creation) -> int | Exception:
-        """The creation's transaction: the new id, the id that won a race, or why it was refused."""
-        enrolment = creation.enrolment
-        try:
-            self._transact(creation.writes)
-        except TransactionCanceled as canceled:
-            refund(self._gateway(), creation.settlement, enrolment.id)
-            if canceled.is_conflict:
-                error = ConcurrentModification("Concurrent requests got in the way; try again")
-                error.__cause__ = canceled
-                return error
+    def _create(self, creations: list[_Creation]) -> list[int | Exception]:
+        """Writes the creations in as few transactions as their items allow; each answered on its own.
+
+        Creations share a transaction (up to 100 writes) while they touch different items; one
+        that would touch an item already in it (a coupon another item uses, a parent another
+        item archives) starts the next, so such creations are written in the request's order.
+        Per creation the answer is its id, the id of an active enrolment that won a race, or
+        the error that refused it.
+        """
+        outcomes: dict[int, int | Exception] = {}
+        batch = _Batch()
+        for position, creation in enumerate(creations):
+            if not batch.fits(creation):
+                self._write_together(creations, batch.positions, outcomes)
+                batch = _Batch()
+            batch.add(position, creation)
+        if batch.positions:
+            self._write_together(creations, batch.positions, outcomes)
+        return [outcomes[position] for position in range(len(creations))]
+
+    def _write_together(
+        self, creations: list[_Creation], positions: list[int], outcomes: dict[int, int | Exception]
+    ) -> None:
+        """One transaction for the creations at `positions`. When some of them are refused, they
+        are answered from the items their failed conditions give back, and the transaction is
+        sent again without them: one creation's refusal never undoes another's enrolment."""
+        pending = positions
+        conflicts = 0
+        while pending:
+            batch = _Batch.of(creations, pending)
             try:
-                return _creation_refused(
-                    creation.writes.refused(canceled), creation.request, enrolment, creation.payment
-                )
+                self.table.transact(batch.writes)
+            except TransactionCanceled as canceled:
+                if canceled.is_conflict and conflicts < TRANSACTION_ATTEMPTS - 1:
+                    time.sleep(0.02 * 2**conflicts)
+                    conflicts += 1
+                    continue
+                # Without a failed condition to tell whose write it was, the whole transaction is refused.
+                refused = batch.refused(canceled) or {position: {} for position in pending}
+                for position, items in refused.items():
+                    outcomes[position] = self._refused(creations[position], items, canceled)
+                pending = [position for position in pending if position not in refused]
+            except Exception as error:  # noqa: BLE001 - each creation is answered with it, after its refund
+                for position in pending:
+                    refund(self._gateway(), creations[position].settlement, creations[position].enrolment.id)
+                    outcomes[position] = error
+                return
+            else:
+                for position in pending:
+                    outcomes[position] = creations[position].enrolment.id
+                return
+
+    def _refused(
+        self, creation: _Creation, refused: dict[str, dict[str, Any] | None], canceled: TransactionCanceled
+    ) -> int | Exception:
+        refund(self._gateway(), creation.settlement, creation.enrolment.id)
+        if canceled.is_conflict:
+            error: PlanhubError = ConcurrentModification("Concurrent requests got in the way; try again")
+        else:
+            try:
+                return _creation_refused(refused, creation.request, creation.enrolment, creation.payment)
             except PlanhubError as refusal:
-                refusal.__cause__ = canceled
-                return refusal
-        except Exception as error:  # noqa: BLE001 - answered (or raised) by the caller, after the refund
-            refund(self._gateway(), creation.settlement, enrolment.id)
-            return error
-        return enrolment.id
+                error = refusal
+        error.__cause__ = canceled
+        return error
+
+    def _written(self, claims: Claims, creation: _Creation, outcome: int | Exception, *, recalculate: bool) -> int:
+        """The id a creation is answered with, its parents' completion recomputed if asked; or its error, raised."""
+        if isinstance(outcome, Exception):
+            raise outcome
+        parent_id = creation.enrolment.parent_enrolment_id
+        if recalculate and outcome == creation.enrolment.id and parent_id is not None:
+            self._complete_chain(parent_id, claims.sub)
+        return outcome
 
     def _transact(self, writes: _Writes) -> None:
         """The transaction, retried when only a concurrent transaction got in its way."""
@@ -711,6 +766,69 @@ class _Creation:
     enrolment: Enrolment
     settlement: Settlement
     writes: _Writes
+
+
+class _Batch:
+    """Creations' writes for one transaction, each write remembering whose it is.
+
+    A transaction may touch an item once: a creation fits while its writes touch items not
+    yet in the batch, except a check equal to one already in it (siblings' parent), sent once.
+    """
+
+    def __init__(self) -> None:
+        self.positions: list[int] = []
+        self.writes: list[Write] = []
+        self._owners: list[list[tuple[int, str]]] = []  # per write: (creation's position, label)
+        self._at: dict[tuple[str, str], int] = {}  # item -> its write's index
+
+    @classmethod
+    def of(cls, creations: list[_Creation], positions: list[int]) -> _Batch:
+        batch = cls()
+        for position in positions:
+            batch.add(position, creations[position])
+        return batch
+
+    def fits(self, creation: _Creation) -> bool:
+        added = 0
+        for write in creation.writes.writes:
+            at = self._at.get(_item_of(write))
+            if at is None:
+                added += 1
+            elif not (isinstance(write, Check) and write == self.writes[at]):
+                return False
+        return len(self.writes) + added <= TRANSACTION_LIMIT
+
+    def add(self, position: int, creation: _Creation) -> None:
+        self.positions.append(position)
+        for label, write in zip(creation.writes.labels, creation.writes.writes, strict=True):
+            item = _item_of(write)
+            at = self._at.get(item)
+            if at is None:
+                at = self._at[item] = len(self.writes)
+                self.writes.append(write)
+                self._owners.append([])
+            self._owners[at].append((position, label))
+
+    def refused(self, canceled: TransactionCanceled) -> dict[int, dict[str, dict[str, Any] | None]]:
+        """Position -> {label: the stored item}, for every creation a failed condition refused."""
+        refused: dict[int, dict[str, dict[str, Any] | None]] = {}
+        for index in canceled.failed_conditions():
+            for position, label in self._owners[index] if index < len(self._owners) else []:
+                refused.setdefault(position, {})[label] = canceled.reasons[index].item
+        return refused
+
+
+def _item_of(write: Write) -> tuple[str, str]:
+    key = write.item if isinstance(write, Put) else write.key
+    return str(key["PK"]), str(key["SK"])
+
+
+def _failed_item(lo_id: str, error: Exception) -> dict[str, dict[str, int | str]]:
+    """A many-LO item's answer when it was not enrolled: its error's status code and message."""
+    if isinstance(error, PlanhubError):
+        return {str(int(status_of(error))): {"message": error.message}}
+    logger.error("enrolment item failed", extra={"lo_id": lo_id}, exc_info=error)
+    return {"500": {"message": "Internal error: this item was not enrolled"}}
 
 
 def _keys_without_portal(requests: list[NewEnrolment], coupon: str | None) -> list[Key]:
