@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from planhub.enrolments.payments import Charge, PaymentDeclined, use_payment_gateway
-from planhub.storage import Table
+from planhub.storage import Table, Write
 from planhub_local import tokens
 from tests.conftest import Api, Catalog
 
@@ -177,3 +177,16 @@ def dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBCalls]:
     yield calls
     for client in calls.clients.values():  # the warm containers' clients outlive this test
         client.meta.events.unregister("before-call.dynamodb", unique_id=DynamoDBCalls.HOOK)
+
+
+def before_the_next_transaction(monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]) -> None:
+    """Makes `change` happen between a request's reads and its transaction (once)."""
+    real = Table.transact
+    pending = [change]
+
+    def transact(table: Table, writes: Sequence[Write]) -> None:
+        if pending:
+            pending.pop()()
+        real(table, writes)
+
+    monkeypatch.setattr(Table, "transact", transact)

@@ -3,6 +3,7 @@ pattern needs (benchmarks/enrolment_calls.py prints the same figures with the re
 
 from __future__ import annotations
 
+from planhub_local import tokens
 from tests.conftest import Api
 from tests.enrolments.conftest import PORTAL, DynamoDBCalls, Learning, admin_token, enrolment_path
 
@@ -123,3 +124,108 @@ def test_many_los_take_a_batch_read_per_100_keys_and_a_transaction_per_100_write
 
     assert [list(outcome) for outcome in answer.json().values()] == [["200"]] * 30
     assert calls == ["BatchGetItem", "TransactWriteItems", "TransactWriteItems"]
+
+
+def _text_enrolment_of_a_managed_learner(learning: Learning) -> tuple[int, str]:
+    learning.course_tree()
+    token = learning.learner("u1", managers=["boss"])
+    return learning.enrol(token, "i1"), token
+
+
+def test_the_learner_changing_a_status_reads_the_enrolment_and_checks_the_lo_in_the_transaction(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    enrolment_id, token = _text_enrolment_of_a_managed_learner(learning)
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.put(f"/enrolment/enrolment/{enrolment_id}", {"status": "completed"}, token=token)
+
+    assert answer.status == 204
+    assert calls == ["GetItem", "TransactWriteItems"]
+
+
+def test_the_learner_setting_a_note_reads_only_the_enrolment(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    enrolment_id, token = _text_enrolment_of_a_managed_learner(learning)
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.put(f"/enrolment/enrolment/{enrolment_id}", {"note": "half way"}, token=token)
+
+    assert answer.status == 204
+    assert calls == ["GetItem", "TransactWriteItems"]
+
+
+def test_a_portal_admin_changing_a_status_reads_only_the_enrolment(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    enrolment_id, _ = _text_enrolment_of_a_managed_learner(learning)
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.put(f"/enrolment/enrolment/{enrolment_id}", {"status": "pending"}, token=admin_token())
+
+    assert answer.status == 204
+    assert calls == ["GetItem", "TransactWriteItems"]
+
+
+def test_a_manager_updating_reads_the_enrolment_then_the_lo_and_learner_together(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    enrolment_id, _ = _text_enrolment_of_a_managed_learner(learning)
+    manager = tokens.token("boss", roles={PORTAL: ["manager"]})
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.put(f"/enrolment/enrolment/{enrolment_id}", {"dueDate": "2030-01-31T00:00:00Z"}, token=manager)
+
+    assert answer.status == 204
+    assert calls == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+
+
+def test_getting_an_enrolment_as_its_learner_is_one_read(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    enrolment_id, token = _text_enrolment_of_a_managed_learner(learning)
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.get(f"/enrolment/enrolment/{enrolment_id}", token=token)
+
+    assert answer.status == 200
+    assert calls == ["GetItem"]
+
+
+def test_getting_an_enrolment_as_the_learners_manager_reads_the_lo_and_learner_too(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    enrolment_id, _ = _text_enrolment_of_a_managed_learner(learning)
+    manager = tokens.token("boss", roles={PORTAL: ["manager"]})
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.get(f"/enrolment/enrolment/{enrolment_id}", token=manager)
+
+    assert answer.status == 200
+    assert calls == ["GetItem", "BatchGetItem"]
+
+
+def test_the_history_as_its_learner_is_the_enrolment_and_one_page(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    enrolment_id, token = _text_enrolment_of_a_managed_learner(learning)
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.get(f"/enrolment/enrolment/{enrolment_id}/history", token=token)
+
+    assert answer.status == 200
+    assert calls == ["GetItem", "Query"]
+
+
+def test_the_history_as_the_learners_manager_reads_the_lo_and_learner_too(
+    api: Api, learning: Learning, dynamodb_calls: DynamoDBCalls
+) -> None:
+    enrolment_id, _ = _text_enrolment_of_a_managed_learner(learning)
+    manager = tokens.token("boss", roles={PORTAL: ["manager"]})
+
+    with dynamodb_calls.counting() as calls:
+        answer = api.get(f"/enrolment/enrolment/{enrolment_id}/history", token=manager)
+
+    assert answer.status == 200
+    assert calls == ["GetItem", "BatchGetItem", "Query"]

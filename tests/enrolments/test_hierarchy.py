@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import pytest
 
-from planhub.storage import Table, Write
+from planhub.storage import Table
 from planhub.storage import keys as table_keys
 from planhub_local.stack import LocalStack
 from tests.conftest import Api
-from tests.enrolments.conftest import PORTAL, Learning, enrolment_path
+from tests.enrolments.conftest import PORTAL, Learning, before_the_next_transaction, enrolment_path
 
 
 def test_a_module_is_enrolled_under_the_users_course_enrolment(api: Api, learning: Learning) -> None:
@@ -134,26 +132,13 @@ def test_parent_lo_0_enrols_a_learning_item_on_its_own(api: Api, learning: Learn
     assert learning.enrolment(answer.json()["id"])["parent_enrolment_id"] is None
 
 
-def _before_the_next_transaction(monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]) -> None:
-    """Makes `change` happen between a request's reads and its transaction (once)."""
-    real = Table.transact
-    pending = [change]
-
-    def transact(table: Table, writes: Sequence[Write]) -> None:
-        if pending:
-            pending.pop()()
-        real(table, writes)
-
-    monkeypatch.setattr(Table, "transact", transact)
-
-
 def test_a_parent_enrolment_archived_while_its_child_is_created_refuses_the_child(
     api: Api, learning: Learning, stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     learning.course_tree()
     token = learning.learner("u1")
     course = learning.enrol(token, "c1")
-    _before_the_next_transaction(monkeypatch, lambda: learning.enrol(token, "c1", body={"reEnrol": 1}))
+    before_the_next_transaction(monkeypatch, lambda: learning.enrol(token, "c1", body={"reEnrol": 1}))
 
     answer = api.post(enrolment_path("m1", parent_lo="c1", parent_enrolment=course), {}, token=token)
 
@@ -174,7 +159,7 @@ def test_a_parent_enrolment_changed_but_open_while_its_child_is_created_keeps_th
     def note_on_the_course() -> None:
         assert api.put(f"/enrolment/enrolment/{course}", {"note": "meanwhile"}, token=token).status == 204
 
-    _before_the_next_transaction(monkeypatch, note_on_the_course)
+    before_the_next_transaction(monkeypatch, note_on_the_course)
 
     answer = api.post(enrolment_path("m1", parent_lo="c1", parent_enrolment=course), {}, token=token)
 

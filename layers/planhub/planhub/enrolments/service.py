@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from planhub import events
 from planhub.auth.claims import Claims
-from planhub.catalog.models import Coupon, LearningObject, Portal, User
+from planhub.catalog.models import Coupon, LearningObject, LoType, Portal, User
 from planhub.catalog.repository import CatalogRepository
 from planhub.enrolments import permissions
 from planhub.enrolments.models import (
@@ -486,45 +486,32 @@ class EnrolmentService:
         A concurrent change that touched none of the request's fields is merged (the request is
         checked and applied again on top of it); one that touched the same fields is a 409.
         """
-        given = body.model_fields_set - {"reCalculate"}
-        if not given and not body.reCalculate:
-            raise InvalidInput("Nothing to update: give at least one field")
-        if "status" in given and body.status is None:
-            raise InvalidInput("status: must not be null")
-        if {"dueDate", "expectedCompletionDate"} <= given and body.dueDate != body.expectedCompletionDate:
-            raise InvalidInput("expectedCompletionDate: deprecated alias of dueDate; give one of them")
-        changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given}
-        if "status" in changes:
-            changes["status"] = requested_status(body.status) if body.status else None
-        requested = {_REQUEST_NAMES.get(name, name) for name in given}
-
+        given, changes, requested = _requested_changes(body)
         enrolment = self.repository.enrolment(enrolment_id)
+        to_status: EnrolmentStatus | None = changes.get("status")
         lo: LearningObject | None = None
         user: User | None = None
         for attempt in range(MERGE_ATTEMPTS):
             if enrolment.archived:
                 raise Conflict(f"Enrolment {enrolment_id} is archived: it no longer changes")
+            lo_check = None
             if lo is None:
-                lo, user = self._lo_and_learner(claims, enrolment)
-            found = permissions.capacities(claims, enrolment, user, lo)
-            permissions.require_may_see(found)
-            permissions.require_may_set(found, requested)
-            to_status = changes.get("status")
-            if (
-                to_status is not None
-                and to_status != enrolment.status
-                and not permissions.may_change_status(found, enrolment.status, to_status, lo.type)
-            ):
-                raise Forbidden(
-                    f"You may not change the status of this {lo.type.value} enrolment "
-                    f"from {enrolment.status.value} to {to_status.value}"
-                )
+                decided, lo_check = _decided_without_records(claims, enrolment, requested, to_status)
+                if not decided and (lo_check is None or not given):
+                    lo, user = self._lo_and_learner(claims, enrolment)
+            if lo is not None:
+                _require_may_update(claims, enrolment, user, lo, fields=requested, to_status=to_status)
             if not given:
                 break
             try:
-                self._write_update(claims, enrolment, changes, body.note if "note" in given else None)
+                self._write_update(claims, enrolment, changes, body.note if "note" in given else None, lo_check)
                 break
             except TransactionCanceled as canceled:
+                if lo_check is not None and _LO_CHECK in canceled.failed_conditions() and not canceled.is_conflict:
+                    # The LO did not allow it: the item its check gave back says why, next round,
+                    # before any concurrent change to the enrolment is looked at (as a read LO was).
+                    lo = self._lo_of(enrolment, canceled.reasons[_LO_CHECK].item)
+                    continue
                 enrolment = self._after_refused_update(canceled, enrolment, changes, attempt)
         if body.reCalculate and enrolment.parent_enrolment_id is not None:
             self._complete_chain(enrolment.parent_enrolment_id, claims.sub)
@@ -534,13 +521,18 @@ class EnrolmentService:
         lo_key = table_keys.learning_object(enrolment.lo_id)
         user_key = None if claims.sub == enrolment.user_id else table_keys.user(enrolment.portal_id, enrolment.user_id)
         found = self.repository.found([lo_key, user_key])
-        lo_item = found.get(lo_key)
-        if lo_item is None:
-            raise NotFound(f"Learning object {enrolment.lo_id} of enrolment {enrolment.id} not found")
         user_item = found.get(user_key)
-        return LearningObject.from_item(lo_item), User.from_item(user_item) if user_item else None
+        return self._lo_of(enrolment, found.get(lo_key)), User.from_item(user_item) if user_item else None
 
-    def _write_update(self, claims: Claims, enrolment: Enrolment, changes: dict[str, Any], note: str | None) -> None:
+    @staticmethod
+    def _lo_of(enrolment: Enrolment, item: dict[str, Any] | None) -> LearningObject:
+        if item is None:
+            raise NotFound(f"Learning object {enrolment.lo_id} of enrolment {enrolment.id} not found")
+        return LearningObject.from_item(item)
+
+    def _write_update(
+        self, claims: Claims, enrolment: Enrolment, changes: dict[str, Any], note: str | None, lo_check: Check | None
+    ) -> None:
         now = _now()
         to_status: EnrolmentStatus | None = changes.get("status")
         status_changes = to_status is not None and to_status != enrolment.status
@@ -574,6 +566,8 @@ class EnrolmentService:
                 Expression("version = :expected AND (attribute_not_exists(archived) OR archived = :false)"),
             ),
         )
+        if lo_check is not None:
+            writes.add("lo", lo_check)  # at _LO_CHECK
         if status_changes:
             assert to_status is not None
             writes.add(
@@ -733,6 +727,85 @@ class EnrolmentService:
         self._transact(writes)
         logger.info("enrolment completed by roll-up", extra={"enrolment_id": parent.id})
         return after
+
+
+def _requested_changes(body: EnrolmentUpdateBody) -> tuple[set[str], dict[str, Any], set[str]]:
+    """The fields given, the attribute changes they make, and the fields as the request names them."""
+    given = body.model_fields_set - {"reCalculate"}
+    if not given and not body.reCalculate:
+        raise InvalidInput("Nothing to update: give at least one field")
+    if "status" in given and body.status is None:
+        raise InvalidInput("status: must not be null")
+    if {"dueDate", "expectedCompletionDate"} <= given and body.dueDate != body.expectedCompletionDate:
+        raise InvalidInput("expectedCompletionDate: deprecated alias of dueDate; give one of them")
+    changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given}
+    if "status" in changes:
+        changes["status"] = requested_status(body.status) if body.status else None
+    return given, changes, {_REQUEST_NAMES.get(name, name) for name in given}
+
+
+_LO_CHECK = 1  # where an update's check of the LO goes in its transaction, after the enrolment's update
+
+
+def _decided_without_records(
+    claims: Claims, enrolment: Enrolment, fields: set[str], to_status: EnrolmentStatus | None
+) -> tuple[bool, Check | None]:
+    """Whether the claims alone allow the update; if not, the LO check that would, when only the
+    LO can decide (the caller is the learner, so the learner's managers are not in play).
+
+    Neither: the LO and the learner's record are read (they may make the caller the learner's
+    manager or the LO's assessor), or no LO allows it and the LO is read to say why.
+    """
+    every_type = frozenset(LoType)
+    plain = permissions.lo_types_allowing(claims, enrolment, fields, to_status, assessor=False)
+    if plain == every_type:
+        return True, None
+    if claims.sub != enrolment.user_id:
+        return False, None
+    assessed = permissions.lo_types_allowing(claims, enrolment, fields, to_status, assessor=True)
+    if not assessed:
+        return False, None
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":caller": claims.sub}
+
+    def of_type(types: frozenset[LoType], prefix: str) -> str:
+        names["#type"] = "type"
+        placeholders = []
+        for index, lo_type in enumerate(sorted(types)):
+            values[f":{prefix}{index}"] = lo_type.value
+            placeholders.append(f":{prefix}{index}")
+        return f"#type IN ({', '.join(placeholders)})"
+
+    alternatives = [of_type(plain, "plain")] if plain else []
+    among_assessors = "contains(assessors, :caller)"
+    if assessed != every_type:
+        among_assessors = f"({among_assessors} AND {of_type(assessed, 'assessed')})"
+    alternatives.append(among_assessors)
+    condition = Expression(f"attribute_exists(PK) AND ({' OR '.join(alternatives)})", names=names, values=values)
+    return False, Check(table_keys.learning_object(enrolment.lo_id), condition)
+
+
+def _require_may_update(
+    claims: Claims,
+    enrolment: Enrolment,
+    user: User | None,
+    lo: LearningObject,
+    *,
+    fields: set[str],
+    to_status: EnrolmentStatus | None,
+) -> None:
+    found = permissions.capacities(claims, enrolment, user, lo)
+    permissions.require_may_see(found)
+    permissions.require_may_set(found, fields)
+    if (
+        to_status is not None
+        and to_status != enrolment.status
+        and not permissions.may_change_status(found, enrolment.status, to_status, lo.type)
+    ):
+        raise Forbidden(
+            f"You may not change the status of this {lo.type.value} enrolment "
+            f"from {enrolment.status.value} to {to_status.value}"
+        )
 
 
 @dataclass
