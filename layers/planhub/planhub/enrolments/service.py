@@ -5,6 +5,7 @@ completion up to the parent enrolments.
 Every state change is one transaction holding the change, its history entry, the parent's
 record of its child, the plan link, the payment's writes and the domain events, so a
 credit token or a coupon use is never spent without its enrolment, nor the other way round.
+A many-LO request's enrolments share transactions while they touch different items.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ class NewEnrolment:
 
 
 class _Writes:
-    """A transaction's writes, each with a label, to tell which one a cancellation refused."""
+    """A change's writes, each with a label, to tell which one a cancellation refused (see _Batch)."""
 
     def __init__(self) -> None:
         self.labels: list[str] = []
@@ -151,10 +152,6 @@ class _Writes:
     def add(self, label: str, write: Write) -> None:
         self.labels.append(label)
         self.writes.append(write)
-
-    def refused(self, canceled: TransactionCanceled) -> dict[str, dict[str, Any] | None]:
-        """Label -> the stored item, for every write whose condition failed."""
-        return {self.labels[i]: canceled.reasons[i].item for i in canceled.failed_conditions()}
 
 
 class EnrolmentService:
@@ -274,10 +271,16 @@ class EnrolmentService:
         """
         # A client may send the path's `@` percent-encoded; the resolver hands it on as sent.
         email = unquote(student_email) if student_email is not None else None
+        own = email is None
+
+        def learner_keys(portal_id: str, student: User | None) -> list[Key]:
+            learner_id = claims.sub if own else (student.id if student else None)
+            return _learner_keys(portal_id, learner_id, requests, own=own)
+
         student = self._find_student(instance, email) if email is not None else None
         fixed = _keys_without_portal(requests, coupon)
         by_id, by_name = table_keys.portal(instance), table_keys.portal_name(instance)
-        found = self.repository.found([by_id, by_name, *fixed, *_learner_keys(claims, instance, student, requests)])
+        found = self.repository.found([by_id, by_name, *fixed, *learner_keys(instance, student)])
         portal_item = found.get(by_id)
         if portal_item is None:
             alias = found.get(by_name)
@@ -285,9 +288,7 @@ class EnrolmentService:
                 raise NotFound(f"Portal {instance} not found")
             portal_id = str(alias["portal_id"])
             student = self._find_student(portal_id, email) if email is not None else None
-            more = self.repository.found(
-                [table_keys.portal(portal_id), *_learner_keys(claims, portal_id, student, requests)]
-            )
+            more = self.repository.found([table_keys.portal(portal_id), *learner_keys(portal_id, student)])
             portal_item = more.get(table_keys.portal(portal_id))
             if portal_item is None:
                 raise NotFound(f"Portal {portal_id} not found")
@@ -918,15 +919,13 @@ def _keys_without_portal(requests: list[NewEnrolment], coupon: str | None) -> li
     return keys
 
 
-def _learner_keys(claims: Claims, portal_id: str, student: User | None, requests: list[NewEnrolment]) -> list[Key]:
-    """The keys that hold the portal's id: the caller's user record (unless enrolling a student),
-    and the learner's active enrolment and plan refs of each LO. None without a learner yet."""
-    if student is not None:
-        learner_id = student.id
-        keys = []
-    else:
-        learner_id = claims.sub
-        keys = [table_keys.user(portal_id, learner_id)]
+def _learner_keys(portal_id: str, learner_id: str | None, requests: list[NewEnrolment], *, own: bool) -> list[Key]:
+    """The keys that hold the portal's id: the learner's user record when they enrol themselves,
+    and their active enrolment and plan refs of each LO; none while the learner is unknown
+    (a student the email index did not find)."""
+    if learner_id is None:
+        return []
+    keys = [table_keys.user(portal_id, learner_id)] if own else []
     for request in requests:
         keys.append(table_keys.active_enrolment(portal_id, learner_id, request.lo_id))
         keys.append(table_keys.active_plan(portal_id, learner_id, request.lo_id))
