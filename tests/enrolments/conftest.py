@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from planhub.enrolments.payments import Charge, PaymentDeclined, use_payment_gateway
+from planhub.storage import Table, Write
 from planhub_local import tokens
 from tests.conftest import Api, Catalog
 
@@ -131,3 +133,60 @@ def learning(api: Api, given: Catalog) -> Learning:
     steps = Learning(api, given)
     steps.portal()
     return steps
+
+
+class DynamoDBCalls:
+    """The DynamoDB operations the layer's clients call (botocore's `before-call.dynamodb`
+    event) while `counting()` is open: what one request costs in round trips."""
+
+    HOOK = "enrolment-tests-dynamodb-calls"
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+        self._counting = False
+        self.clients: dict[int, Any] = {}
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        if self._counting:
+            self.operations.append(event_name.rsplit(".", 1)[-1])
+
+    @contextmanager
+    def counting(self) -> Iterator[list[str]]:
+        self.operations = []
+        self._counting = True
+        try:
+            yield self.operations
+        finally:
+            self._counting = False
+
+
+@pytest.fixture
+def dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBCalls]:
+    """Hooks every table client the functions use, warm containers' included, for this test."""
+    calls = DynamoDBCalls()
+    real = Table.client
+
+    def hooked(table: Table) -> Any:
+        client = real.fget(table)  # type: ignore[attr-defined]
+        if id(client) not in calls.clients:
+            calls.clients[id(client)] = client
+            client.meta.events.register("before-call.dynamodb", calls, unique_id=DynamoDBCalls.HOOK)
+        return client
+
+    monkeypatch.setattr(Table, "client", property(hooked))
+    yield calls
+    for client in calls.clients.values():  # the warm containers' clients outlive this test
+        client.meta.events.unregister("before-call.dynamodb", unique_id=DynamoDBCalls.HOOK)
+
+
+def before_the_next_transaction(monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]) -> None:
+    """Makes `change` happen between a request's reads and its transaction (once)."""
+    real = Table.transact
+    pending = [change]
+
+    def transact(table: Table, writes: Sequence[Write]) -> None:
+        if pending:
+            pending.pop()()
+        real(table, writes)
+
+    monkeypatch.setattr(Table, "transact", transact)

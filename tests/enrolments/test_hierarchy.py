@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
+from planhub.storage import Table
+from planhub.storage import keys as table_keys
+from planhub_local.stack import LocalStack
 from tests.conftest import Api
-from tests.enrolments.conftest import PORTAL, Learning, enrolment_path
+from tests.enrolments.conftest import PORTAL, Learning, before_the_next_transaction, enrolment_path
 
 
 def test_a_module_is_enrolled_under_the_users_course_enrolment(api: Api, learning: Learning) -> None:
@@ -125,3 +130,38 @@ def test_parent_lo_0_enrols_a_learning_item_on_its_own(api: Api, learning: Learn
 
     assert answer.status == 200
     assert learning.enrolment(answer.json()["id"])["parent_enrolment_id"] is None
+
+
+def test_a_parent_enrolment_archived_while_its_child_is_created_refuses_the_child(
+    api: Api, learning: Learning, stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    learning.course_tree()
+    token = learning.learner("u1")
+    course = learning.enrol(token, "c1")
+    before_the_next_transaction(monkeypatch, lambda: learning.enrol(token, "c1", body={"reEnrol": 1}))
+
+    answer = api.post(enrolment_path("m1", parent_lo="c1", parent_enrolment=course), {}, token=token)
+
+    assert answer.status == 400
+    assert answer.json() == {"message": f"parentEnrolmentId: enrolment {course} is archived"}
+    table = Table(stack.table_name)
+    assert table.get(table_keys.active_enrolment(PORTAL, "u1", "m1")) is None
+    assert table.get(table_keys.enrolment_child(course, "m1")) is None
+
+
+def test_a_parent_enrolment_changed_but_open_while_its_child_is_created_keeps_the_child(
+    api: Api, learning: Learning, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    learning.course_tree()
+    token = learning.learner("u1")
+    course = learning.enrol(token, "c1")
+
+    def note_on_the_course() -> None:
+        assert api.put(f"/enrolment/enrolment/{course}", {"note": "meanwhile"}, token=token).status == 204
+
+    before_the_next_transaction(monkeypatch, note_on_the_course)
+
+    answer = api.post(enrolment_path("m1", parent_lo="c1", parent_enrolment=course), {}, token=token)
+
+    assert answer.status == 200
+    assert learning.enrolment(answer.json()["id"])["parent_enrolment_id"] == course

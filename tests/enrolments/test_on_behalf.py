@@ -98,3 +98,42 @@ def test_enrolling_a_student_in_many_los_needs_the_same_permission(api: Api, lea
     answer = api.post(f"/enrolment/{PORTAL}/enrolment/student@example.com", body, token=learning.learner("u1"))
 
     assert answer.status == 403
+
+
+def test_a_student_is_enrolled_by_email_in_a_portal_named_by_its_name(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    learning.given.user("s1", PORTAL, email="student@example.com")
+
+    answer = api.post(
+        "/enrolment/acme.example.com/0/c1/enrolment/student@example.com/in-progress", {}, token=admin_token()
+    )
+
+    assert answer.status == 200
+    stored = learning.enrolment(answer.json()["id"])
+    assert (stored["portal_id"], stored["user_id"]) == (PORTAL, "s1")
+
+
+def test_a_student_is_enrolled_in_many_los_in_a_portal_named_by_its_name(api: Api, learning: Learning) -> None:
+    learning.course_tree()
+    learning.given.user("s1", PORTAL, email="student@example.com")
+    body = {"items": [{"loId": "c1"}, {"loId": "i1"}]}
+
+    answer = api.post("/enrolment/acme.example.com/enrolment/student@example.com", body, token=admin_token())
+
+    assert answer.status == 200
+    for outcome in answer.json().values():
+        stored = learning.enrolment(outcome["200"]["id"])
+        assert (stored["portal_id"], stored["user_id"]) == (PORTAL, "s1")
+
+
+def test_an_unknown_student_is_404_naming_the_portals_id_when_it_is_named_by_its_name(
+    api: Api, learning: Learning
+) -> None:
+    learning.course_tree()
+
+    answer = api.post(
+        "/enrolment/acme.example.com/0/c1/enrolment/nobody@example.com/in-progress", {}, token=admin_token()
+    )
+
+    assert answer.status == 404
+    assert answer.json() == {"message": f"User nobody@example.com not found in portal {PORTAL}"}

@@ -355,3 +355,22 @@ def test_many_los_are_charged_through_stripe_per_paid_item(
 
     assert all(list(outcome) == ["200"] for outcome in answer.json().values())
     assert [c["amount"] for c in payments.charges] == [4900, 4900]
+
+
+def test_a_coupons_last_use_goes_to_the_first_of_many_items_and_the_next_is_refused_before_any_charge(
+    api: Api, learning: Learning, payments: FakePaymentGateway
+) -> None:
+    paid_course(learning, "paid-1")
+    paid_course(learning, "paid-2")
+    learning.given.coupon("ONCE", PORTAL, discount=0.5, max_uses=1)
+    token = learning.learner("u1")
+    body = {**STRIPE, "coupon": "ONCE", "items": [{"loId": "paid-1"}, {"loId": "paid-2"}]}
+
+    answer = api.post(f"/enrolment/{PORTAL}/enrolment", body, token=token)
+
+    outcomes = answer.json()
+    assert list(outcomes["paid-1"]) == ["200"]
+    assert outcomes["paid-2"] == {"403": {"message": "Coupon ONCE has been used up"}}
+    assert [c["amount"] for c in payments.charges] == [2450]
+    assert payments.refunds == []
+    assert coupon_uses(api, learning, "ONCE") == 1

@@ -21,7 +21,7 @@ import pytest
 
 from planhub_local import tokens
 from tests.conftest import Api
-from tests.enrolments.conftest import PORTAL, Learning, admin_token
+from tests.enrolments.conftest import PORTAL, Learning, admin_token, before_the_next_transaction
 
 OPEN = ["in-progress", "not-started", "pending"]
 EVERY_STATUS = ["not-started", "in-progress", "pending", "completed", "expired"]
@@ -172,3 +172,46 @@ def test_a_status_change_is_kept_in_the_history_with_who_and_note(api: Api, lear
     assert (newest["from"], newest["to"], newest["changed_by"]) == ("not-started", "completed", "u1")
     assert newest["note"] == "manual mark complete"
     assert (creation["from"], creation["to"]) == (None, "not-started")
+
+
+def test_a_learner_who_assesses_the_lo_may_change_their_own_quiz(api: Api, learning: Learning) -> None:
+    given_lo(learning, "quiz")
+    learning.given.user(ASSESSOR, PORTAL)
+    enrolment_id = enrolment_in(api, learning, ASSESSOR, "in-progress")
+    own = tokens.token(ASSESSOR, roles={PORTAL: ["learner"]})
+
+    answer = api.put(f"/enrolment/enrolment/{enrolment_id}", {"status": "completed"}, token=own)
+
+    assert answer.status == 204
+    assert learning.enrolment(enrolment_id)["status"] == "completed"
+
+
+def test_a_learner_who_assesses_the_lo_may_set_the_supervisors_fields_on_their_own_enrolment(
+    api: Api, learning: Learning
+) -> None:
+    given_lo(learning, "course")
+    learning.given.user(ASSESSOR, PORTAL)
+    enrolment_id = enrolment_in(api, learning, ASSESSOR, "in-progress")
+    own = tokens.token(ASSESSOR, roles={PORTAL: ["learner"]})
+
+    answer = api.put(f"/enrolment/enrolment/{enrolment_id}", {"result": 80, "pass": 1}, token=own)
+
+    assert answer.status == 204
+    assert (learning.enrolment(enrolment_id)["result"], learning.enrolment(enrolment_id)["pass"]) == (80, 1)
+
+
+def test_a_learners_status_change_is_judged_on_the_lo_as_it_is_when_written(
+    api: Api, learning: Learning, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given_lo(learning, "text")
+    token = learning.learner("u1")
+    enrolment_id = learning.enrol(token, "lo")
+    before_the_next_transaction(monkeypatch, lambda: given_lo(learning, "quiz"))  # staff retype the LO meanwhile
+
+    answer = api.put(f"/enrolment/enrolment/{enrolment_id}", {"status": "completed"}, token=token)
+
+    assert answer.status == 403
+    assert answer.json() == {
+        "message": "You may not change the status of this quiz enrolment from in-progress to completed"
+    }
+    assert learning.enrolment(enrolment_id)["status"] == "in-progress"

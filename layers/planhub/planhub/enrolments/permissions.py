@@ -125,6 +125,32 @@ def require_may_set(found: frozenset[Who], fields: Iterable[str]) -> None:
         raise Forbidden(f"Only a manager, a portal admin, an assessor or staff may set {', '.join(refused)}")
 
 
+def lo_types_allowing(
+    claims: Claims,
+    enrolment: Enrolment,
+    fields: Iterable[str],
+    to_status: EnrolmentStatus | None,
+    *,
+    assessor: bool,
+) -> frozenset[LoType]:
+    """The LO types on which the update is allowed in the capacities the claims alone give (and
+    the LO's assessor's too, if `assessor`), by the same rules as `require_may_see`,
+    `require_may_set` and `may_change_status`.
+
+    Capacities only ever allow more, so an update allowed on every type needs no record; when
+    the learner's record is not in play (the caller is the learner), the LO's type and
+    assessors are all that can still decide.
+    """
+    found = capacities(claims, enrolment, None, None) | ({Who.ASSESSOR} if assessor else frozenset())
+    if not found:
+        return frozenset()
+    if not found & _SUPERVISORS and set(fields) & SUPERVISOR_FIELDS:
+        return frozenset()
+    if to_status is None or to_status == enrolment.status:
+        return frozenset(LoType)
+    return frozenset(t for t in LoType if may_change_status(found, enrolment.status, to_status, t))
+
+
 def require_may_enrol(claims: Claims, portal_id: str, learner: User) -> None:
     """Enrolling someone: themselves, or on their behalf as a portal admin, their manager or staff."""
     if claims.sub == learner.id or claims.staff or claims.is_admin_of(portal_id) or learner.is_managed_by(claims.sub):

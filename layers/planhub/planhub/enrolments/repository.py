@@ -23,6 +23,10 @@ class Found:
     def get(self, key: Key | None) -> dict[str, Any] | None:
         return None if key is None else self._items.get((key["PK"], key["SK"]))
 
+    def including(self, other: Found) -> Found:
+        """These items and another read's (the other's win where both hold a key)."""
+        return Found([*self._items.values(), *other._items.values()])
+
 
 @dataclass(frozen=True)
 class Family:

@@ -5,6 +5,7 @@ completion up to the parent enrolments.
 Every state change is one transaction holding the change, its history entry, the parent's
 record of its child, the plan link, the payment's writes and the domain events, so a
 credit token or a coupon use is never spent without its enrolment, nor the other way round.
+A many-LO request's enrolments share transactions while they touch different items.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import unquote
 
 from planhub import events
 from planhub.auth.claims import Claims
-from planhub.catalog.models import Coupon, LearningObject, Portal, User
+from planhub.catalog.models import Coupon, LearningObject, LoType, Portal, User
 from planhub.catalog.repository import CatalogRepository
 from planhub.enrolments import permissions
 from planhub.enrolments.models import (
@@ -47,13 +48,14 @@ from planhub.enrolments.payments import (
     CREDIT_WRITE,
     Payment,
     PaymentGateway,
+    Settlement,
     credit_token_refusal,
     payment_gateway,
     refund,
     settle,
 )
 from planhub.enrolments.plan_link import link_active_plan
-from planhub.enrolments.repository import EnrolmentRepository
+from planhub.enrolments.repository import EnrolmentRepository, Found
 from planhub.errors import (
     ConcurrentModification,
     Conflict,
@@ -69,8 +71,10 @@ from planhub.http.errors import status_of
 from planhub.ids import new_numeric_id
 from planhub.observability import logger
 from planhub.settings import TableEnvironment
-from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
+from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
+from planhub.storage.keys import Key
+from planhub.storage.table import TRANSACTION_LIMIT
 
 TRANSACTION_ATTEMPTS = 3  # when only a TransactionConflict got in the way
 MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
@@ -139,7 +143,7 @@ class NewEnrolment:
 
 
 class _Writes:
-    """A transaction's writes, each with a label, to tell which one a cancellation refused."""
+    """A change's writes, each with a label, to tell which one a cancellation refused (see _Batch)."""
 
     def __init__(self) -> None:
         self.labels: list[str] = []
@@ -148,10 +152,6 @@ class _Writes:
     def add(self, label: str, write: Write) -> None:
         self.labels.append(label)
         self.writes.append(write)
-
-    def refused(self, canceled: TransactionCanceled) -> dict[str, dict[str, Any] | None]:
-        """Label -> the stored item, for every write whose condition failed."""
-        return {self.labels[i]: canceled.reasons[i].item for i in canceled.failed_conditions()}
 
 
 class EnrolmentService:
@@ -187,8 +187,6 @@ class EnrolmentService:
     ) -> EnrolmentId:
         """One LO, for the caller or (with `student_email`) on behalf of a student."""
         body = body or EnrolmentCreateBody()
-        portal = self.catalog.portal(instance)
-        learner = self._student(claims, portal.id, student_email) if student_email else None
         request = NewEnrolment(
             lo_id=lo_id,
             parent_lo_id=parent_lo_id,
@@ -199,65 +197,127 @@ class EnrolmentService:
             data=body.data,
             re_enrol=body.reEnrol,
         )
+        gathered = self._gather(claims, instance, student_email, [request], body.coupon)
+        if gathered.student is not None:
+            permissions.require_may_enrol(claims, gathered.portal.id, gathered.student)
         payment = Payment.for_single(body.paymentMethod, body.coupon, body.paymentOptions)
-        enrolment_id = self._enrol(
-            claims, portal, learner, request, payment, notify=body.notify, recalculate=body.reCalculate
-        )
-        return EnrolmentId(id=enrolment_id)
+        prepared = self._prepare(claims, gathered, gathered.student, request, payment, notify=body.notify)
+        if isinstance(prepared, int):
+            return EnrolmentId(id=prepared)  # the active enrolment
+        [outcome] = self._create([prepared])
+        return EnrolmentId(id=self._written(claims, prepared, outcome, recalculate=body.reCalculate))
 
     def enrol_many(
         self, claims: Claims, instance: str, body: EnrolmentsCreateBody, *, student_email: str | None = None
     ) -> ItemOutcomes:
-        """Each item on its own: one item's failure never undoes another's enrolment."""
-        portal = self.catalog.portal(instance)
-        if student_email:
-            learner = self._student(claims, portal.id, student_email)
+        """Each item on its own: one item's failure never undoes another's enrolment.
+
+        Every item's records are read at once, with the portal and the learner.
+        """
+        requests = [NewEnrolment.of_item(item) for item in body.items]
+        gathered = self._gather(claims, instance, student_email, requests, body.coupon)
+        portal = gathered.portal
+        if gathered.student is not None:
+            permissions.require_may_enrol(claims, portal.id, gathered.student)
+            learner = gathered.student
         else:
-            found = self.catalog.find_user(portal.id, claims.sub)
+            found = gathered.found.get(table_keys.user(portal.id, claims.sub))
             if found is None:
                 raise Forbidden(f"You are not a user of portal {portal.id}")
-            learner = found
+            learner = User.from_item(found)
         outcomes: ItemOutcomes = {}
-        for item in body.items:
+        creations: list[tuple[str, _Creation]] = []
+        for item, request in zip(body.items, requests, strict=True):
+            outcomes[item.loId] = {}  # answered in the request's order
             try:
                 payment = Payment.for_item(item.loId, body.paymentMethod, body.coupon, body.paymentOptions)
-                enrolment_id = self._enrol(
-                    claims,
-                    portal,
-                    learner,
-                    NewEnrolment.of_item(item),
-                    payment,
-                    notify=body.notify,
-                    recalculate=body.reCalculate,
-                )
-                outcomes[item.loId] = {"200": {"id": enrolment_id}}
-            except PlanhubError as error:
-                outcomes[item.loId] = {str(int(status_of(error))): {"message": error.message}}
-            except Exception:  # noqa: BLE001 - the other items' outcomes must still be answered
-                logger.exception("enrolment item failed", extra={"lo_id": item.loId})
-                outcomes[item.loId] = {"500": {"message": "Internal error: this item was not enrolled"}}
+                prepared = self._prepare(claims, gathered, learner, request, payment, notify=body.notify)
+            except Exception as error:  # noqa: BLE001 - the other items' outcomes must still be answered
+                outcomes[item.loId] = _failed_item(item.loId, error)
+                continue
+            if isinstance(prepared, int):
+                outcomes[item.loId] = {"200": {"id": prepared}}  # the active enrolment
+            else:
+                creations.append((item.loId, prepared))
+        # With reCalculate, each item's parents are completed (or not) before the next item is
+        # written, as when the items come one by one: a later item may be a child they count.
+        together = [[c] for c in creations] if body.reCalculate else [creations]
+        for group in together:
+            written = self._create([creation for _, creation in group])
+            for (lo_id, creation), outcome in zip(group, written, strict=True):
+                try:
+                    enrolment_id = self._written(claims, creation, outcome, recalculate=body.reCalculate)
+                except Exception as error:  # noqa: BLE001 - the other items' outcomes must still be answered
+                    outcomes[lo_id] = _failed_item(lo_id, error)
+                else:
+                    outcomes[lo_id] = {"200": {"id": enrolment_id}}
         return outcomes
 
-    def _student(self, claims: Claims, portal_id: str, email: str) -> User:
-        # A client may send the path's `@` percent-encoded; the resolver hands it on as sent.
-        student = self.catalog.user_by_email(portal_id, unquote(email))
-        permissions.require_may_enrol(claims, portal_id, student)
-        return student
-
-    def _enrol(
+    def _gather(
         self,
         claims: Claims,
-        portal: Portal,
+        instance: str,
+        student_email: str | None,
+        requests: list[NewEnrolment],
+        coupon: str | None,
+    ) -> _Gathered:
+        """Every read the creation needs: one BatchGetItem when `instance` is the portal's id.
+
+        The keys that hold the portal's id (the caller's user record, the active enrolment and
+        plan refs) are built from `instance` and read with the portal itself. When `instance`
+        is the portal's name, its alias gives the id and those keys are read again: one more
+        BatchGetItem (and one more Query for a student named by email). A student's id comes
+        from the email index, so a student costs a Query before the BatchGetItem.
+        """
+        # A client may send the path's `@` percent-encoded; the resolver hands it on as sent.
+        email = unquote(student_email) if student_email is not None else None
+        own = email is None
+
+        def learner_keys(portal_id: str, student: User | None) -> list[Key]:
+            learner_id = claims.sub if own else (student.id if student else None)
+            return _learner_keys(portal_id, learner_id, requests, own=own)
+
+        student = self._find_student(instance, email) if email is not None else None
+        fixed = _keys_without_portal(requests, coupon)
+        by_id, by_name = table_keys.portal(instance), table_keys.portal_name(instance)
+        found = self.repository.found([by_id, by_name, *fixed, *learner_keys(instance, student)])
+        portal_item = found.get(by_id)
+        if portal_item is None:
+            alias = found.get(by_name)
+            if alias is None:
+                raise NotFound(f"Portal {instance} not found")
+            portal_id = str(alias["portal_id"])
+            student = self._find_student(portal_id, email) if email is not None else None
+            more = self.repository.found([table_keys.portal(portal_id), *learner_keys(portal_id, student)])
+            portal_item = more.get(table_keys.portal(portal_id))
+            if portal_item is None:
+                raise NotFound(f"Portal {portal_id} not found")
+            found = found.including(more)
+        portal = Portal.from_item(portal_item)
+        if email is not None and student is None:
+            raise NotFound(f"User {email} not found in portal {portal.id}")
+        return _Gathered(portal=portal, student=student, found=found)
+
+    def _find_student(self, portal_id: str, email: str) -> User | None:
+        try:
+            return self.catalog.user_by_email(portal_id, email)
+        except NotFound:
+            return None
+
+    def _prepare(
+        self,
+        claims: Claims,
+        gathered: _Gathered,
         learner: User | None,
         request: NewEnrolment,
         payment: Payment,
         *,
         notify: bool,
-        recalculate: bool,
-    ) -> int:
-        """Creates one enrolment, or answers the active one's id; three table calls in the usual case."""
+    ) -> int | _Creation:
+        """The active enrolment's id, or the new enrolment with its writes (and its payment made)."""
+        portal = gathered.portal
         portal_id = portal.id
-        context = self._look_up(claims, portal_id, learner, request, payment)
+        context = _checked(claims, gathered, learner, request, payment)
         if context.active_id is not None and not request.re_enrol:
             return context.active_id
         now = _now()
@@ -272,6 +332,8 @@ class EnrolmentService:
             coupon=context.coupon,
             now=now,
         )
+        if COUPON_WRITE in settlement.writes:
+            gathered.coupon_uses += 1  # a later item of the request sees the use this one takes
         plan_link = link_active_plan(context.plan_ref, enrolment_id)
         enrolment = Enrolment(
             id=enrolment_id,
@@ -300,6 +362,10 @@ class EnrolmentService:
         )
         if context.parent is not None:
             writes.add("child", Put(_child_record(enrolment).to_item()))
+            if context.parent.id != context.active_id:  # else the archive's own condition checks it
+                # Read before the transaction, so checked again in it: a parent archived meanwhile
+                # (re-enrolled) must not be given a child.
+                writes.add("parent", Check(table_keys.enrolment(context.parent.id), _UNARCHIVED))
         if plan_link is not None:
             writes.add("plan", plan_link.write)
         for label, write in settlement.writes.items():
@@ -325,56 +391,82 @@ class EnrolmentService:
         writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_CREATED, created, actor=claims.sub)))
         if enrolment.status is EnrolmentStatus.COMPLETED:
             writes.add("event", events.record(_completed_event(enrolment, claims.sub)))
-        try:
-            self._transact(writes)
-        except TransactionCanceled as canceled:
-            refund(self._gateway(), settlement, enrolment_id)
-            if canceled.is_conflict:
-                raise ConcurrentModification("Concurrent requests got in the way; try again") from canceled
-            return _creation_refused(writes.refused(canceled), request, portal_id, payment)
-        except Exception:
-            refund(self._gateway(), settlement, enrolment_id)
-            raise
-        if recalculate and enrolment.parent_enrolment_id is not None:
-            self._complete_chain(enrolment.parent_enrolment_id, claims.sub)
-        return enrolment.id
+        return _Creation(request=request, payment=payment, enrolment=enrolment, settlement=settlement, writes=writes)
 
-    def _look_up(
-        self, claims: Claims, portal_id: str, learner: User | None, request: NewEnrolment, payment: Payment
-    ) -> _Enrolling:
-        """Everything a create needs, in one BatchGetItem, checked."""
-        learner_id = learner.id if learner else claims.sub
-        lo_key = table_keys.learning_object(request.lo_id)
-        parent_lo_key = table_keys.learning_object(request.parent_lo_id) if request.has_parent else None
-        learner_key = None if learner else table_keys.user(portal_id, learner_id)
-        active_key = table_keys.active_enrolment(portal_id, learner_id, request.lo_id)
-        plan_key = table_keys.active_plan(portal_id, learner_id, request.lo_id)
-        parent_key = table_keys.enrolment(request.parent_enrolment_id) if request.parent_enrolment_id else None
-        coupon_key = table_keys.coupon(payment.coupon) if payment.coupon else None
-        found = self.repository.found(
-            [lo_key, parent_lo_key, learner_key, active_key, plan_key, parent_key, coupon_key]
-        )
+    def _create(self, creations: list[_Creation]) -> list[int | Exception]:
+        """Writes the creations in as few transactions as their items allow; each answered on its own.
 
-        lo_item = found.get(lo_key)
-        lo = LearningObject.from_item(lo_item) if lo_item else None
-        if lo is None or not lo.available_in(portal_id):
-            raise NotFound(f"Learning object {request.lo_id} not found in portal {portal_id}")
-        if learner is None:
-            learner_item = found.get(learner_key)
-            if learner_item is None:
-                raise Forbidden(f"You are not a user of portal {portal_id}")
-            learner = User.from_item(learner_item)
-        parent = _checked_parent(request, portal_id, learner_id, found.get(parent_lo_key), found.get(parent_key))
-        active = found.get(active_key)
-        coupon = found.get(coupon_key)
-        return _Enrolling(
-            lo=lo,
-            learner=learner,
-            parent=parent,
-            active_id=int(active["enrolment_id"]) if active else None,
-            plan_ref=found.get(plan_key),
-            coupon=Coupon.from_item(coupon) if coupon else None,
-        )
+        Creations share a transaction (up to 100 writes) while they touch different items; one
+        that would touch an item already in it (a coupon another item uses, a parent another
+        item archives) starts the next, so such creations are written in the request's order.
+        Per creation the answer is its id, the id of an active enrolment that won a race, or
+        the error that refused it.
+        """
+        outcomes: dict[int, int | Exception] = {}
+        batch = _Batch()
+        for position, creation in enumerate(creations):
+            if not batch.fits(creation):
+                self._write_together(creations, batch.positions, outcomes)
+                batch = _Batch()
+            batch.add(position, creation)
+        if batch.positions:
+            self._write_together(creations, batch.positions, outcomes)
+        return [outcomes[position] for position in range(len(creations))]
+
+    def _write_together(
+        self, creations: list[_Creation], positions: list[int], outcomes: dict[int, int | Exception]
+    ) -> None:
+        """One transaction for the creations at `positions`. When some of them are refused, they
+        are answered from the items their failed conditions give back, and the transaction is
+        sent again without them: one creation's refusal never undoes another's enrolment."""
+        pending = positions
+        conflicts = 0
+        while pending:
+            batch = _Batch.of(creations, pending)
+            try:
+                self.table.transact(batch.writes)
+            except TransactionCanceled as canceled:
+                if canceled.is_conflict and conflicts < TRANSACTION_ATTEMPTS - 1:
+                    time.sleep(0.02 * 2**conflicts)
+                    conflicts += 1
+                    continue
+                # Without a failed condition to tell whose write it was, the whole transaction is refused.
+                refused = batch.refused(canceled) or {position: {} for position in pending}
+                for position, items in refused.items():
+                    outcomes[position] = self._refused(creations[position], items, canceled)
+                pending = [position for position in pending if position not in refused]
+            except Exception as error:  # noqa: BLE001 - each creation is answered with it, after its refund
+                for position in pending:
+                    refund(self._gateway(), creations[position].settlement, creations[position].enrolment.id)
+                    outcomes[position] = error
+                return
+            else:
+                for position in pending:
+                    outcomes[position] = creations[position].enrolment.id
+                return
+
+    def _refused(
+        self, creation: _Creation, refused: dict[str, dict[str, Any] | None], canceled: TransactionCanceled
+    ) -> int | Exception:
+        refund(self._gateway(), creation.settlement, creation.enrolment.id)
+        if canceled.is_conflict:
+            error: PlanhubError = ConcurrentModification("Concurrent requests got in the way; try again")
+        else:
+            try:
+                return _creation_refused(refused, creation.request, creation.enrolment, creation.payment)
+            except PlanhubError as refusal:
+                error = refusal
+        error.__cause__ = canceled
+        return error
+
+    def _written(self, claims: Claims, creation: _Creation, outcome: int | Exception, *, recalculate: bool) -> int:
+        """The id a creation is answered with, its parents' completion recomputed if asked; or its error, raised."""
+        if isinstance(outcome, Exception):
+            raise outcome
+        parent_id = creation.enrolment.parent_enrolment_id
+        if recalculate and outcome == creation.enrolment.id and parent_id is not None:
+            self._complete_chain(parent_id, claims.sub)
+        return outcome
 
     def _transact(self, writes: _Writes) -> None:
         """The transaction, retried when only a concurrent transaction got in its way."""
@@ -395,45 +487,32 @@ class EnrolmentService:
         A concurrent change that touched none of the request's fields is merged (the request is
         checked and applied again on top of it); one that touched the same fields is a 409.
         """
-        given = body.model_fields_set - {"reCalculate"}
-        if not given and not body.reCalculate:
-            raise InvalidInput("Nothing to update: give at least one field")
-        if "status" in given and body.status is None:
-            raise InvalidInput("status: must not be null")
-        if {"dueDate", "expectedCompletionDate"} <= given and body.dueDate != body.expectedCompletionDate:
-            raise InvalidInput("expectedCompletionDate: deprecated alias of dueDate; give one of them")
-        changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given}
-        if "status" in changes:
-            changes["status"] = requested_status(body.status) if body.status else None
-        requested = {_REQUEST_NAMES.get(name, name) for name in given}
-
+        given, changes, requested = _requested_changes(body)
         enrolment = self.repository.enrolment(enrolment_id)
+        to_status: EnrolmentStatus | None = changes.get("status")
         lo: LearningObject | None = None
         user: User | None = None
         for attempt in range(MERGE_ATTEMPTS):
             if enrolment.archived:
                 raise Conflict(f"Enrolment {enrolment_id} is archived: it no longer changes")
+            lo_check = None
             if lo is None:
-                lo, user = self._lo_and_learner(claims, enrolment)
-            found = permissions.capacities(claims, enrolment, user, lo)
-            permissions.require_may_see(found)
-            permissions.require_may_set(found, requested)
-            to_status = changes.get("status")
-            if (
-                to_status is not None
-                and to_status != enrolment.status
-                and not permissions.may_change_status(found, enrolment.status, to_status, lo.type)
-            ):
-                raise Forbidden(
-                    f"You may not change the status of this {lo.type.value} enrolment "
-                    f"from {enrolment.status.value} to {to_status.value}"
-                )
+                decided, lo_check = _decided_without_records(claims, enrolment, requested, to_status)
+                if not decided and (lo_check is None or not given):
+                    lo, user = self._lo_and_learner(claims, enrolment)
+            if lo is not None:
+                _require_may_update(claims, enrolment, user, lo, fields=requested, to_status=to_status)
             if not given:
                 break
             try:
-                self._write_update(claims, enrolment, changes, body.note if "note" in given else None)
+                self._write_update(claims, enrolment, changes, body.note if "note" in given else None, lo_check)
                 break
             except TransactionCanceled as canceled:
+                if lo_check is not None and _LO_CHECK in canceled.failed_conditions() and not canceled.is_conflict:
+                    # The LO did not allow it: the item its check gave back says why, next round,
+                    # before any concurrent change to the enrolment is looked at (as a read LO was).
+                    lo = self._lo_of(enrolment, canceled.reasons[_LO_CHECK].item)
+                    continue
                 enrolment = self._after_refused_update(canceled, enrolment, changes, attempt)
         if body.reCalculate and enrolment.parent_enrolment_id is not None:
             self._complete_chain(enrolment.parent_enrolment_id, claims.sub)
@@ -443,13 +522,18 @@ class EnrolmentService:
         lo_key = table_keys.learning_object(enrolment.lo_id)
         user_key = None if claims.sub == enrolment.user_id else table_keys.user(enrolment.portal_id, enrolment.user_id)
         found = self.repository.found([lo_key, user_key])
-        lo_item = found.get(lo_key)
-        if lo_item is None:
-            raise NotFound(f"Learning object {enrolment.lo_id} of enrolment {enrolment.id} not found")
         user_item = found.get(user_key)
-        return LearningObject.from_item(lo_item), User.from_item(user_item) if user_item else None
+        return self._lo_of(enrolment, found.get(lo_key)), User.from_item(user_item) if user_item else None
 
-    def _write_update(self, claims: Claims, enrolment: Enrolment, changes: dict[str, Any], note: str | None) -> None:
+    @staticmethod
+    def _lo_of(enrolment: Enrolment, item: dict[str, Any] | None) -> LearningObject:
+        if item is None:
+            raise NotFound(f"Learning object {enrolment.lo_id} of enrolment {enrolment.id} not found")
+        return LearningObject.from_item(item)
+
+    def _write_update(
+        self, claims: Claims, enrolment: Enrolment, changes: dict[str, Any], note: str | None, lo_check: Check | None
+    ) -> None:
         now = _now()
         to_status: EnrolmentStatus | None = changes.get("status")
         status_changes = to_status is not None and to_status != enrolment.status
@@ -483,6 +567,8 @@ class EnrolmentService:
                 Expression("version = :expected AND (attribute_not_exists(archived) OR archived = :false)"),
             ),
         )
+        if lo_check is not None:
+            writes.add("lo", lo_check)  # at _LO_CHECK
         if status_changes:
             assert to_status is not None
             writes.add(
@@ -644,6 +730,95 @@ class EnrolmentService:
         return after
 
 
+def _requested_changes(body: EnrolmentUpdateBody) -> tuple[set[str], dict[str, Any], set[str]]:
+    """The fields given, the attribute changes they make, and the fields as the request names them."""
+    given = body.model_fields_set - {"reCalculate"}
+    if not given and not body.reCalculate:
+        raise InvalidInput("Nothing to update: give at least one field")
+    if "status" in given and body.status is None:
+        raise InvalidInput("status: must not be null")
+    if {"dueDate", "expectedCompletionDate"} <= given and body.dueDate != body.expectedCompletionDate:
+        raise InvalidInput("expectedCompletionDate: deprecated alias of dueDate; give one of them")
+    changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given}
+    if "status" in changes:
+        changes["status"] = requested_status(body.status) if body.status else None
+    return given, changes, {_REQUEST_NAMES.get(name, name) for name in given}
+
+
+_LO_CHECK = 1  # where an update's check of the LO goes in its transaction, after the enrolment's update
+
+
+def _decided_without_records(
+    claims: Claims, enrolment: Enrolment, fields: set[str], to_status: EnrolmentStatus | None
+) -> tuple[bool, Check | None]:
+    """Whether the claims alone allow the update; if not, the LO check that would, when only the
+    LO can decide (the caller is the learner, so the learner's managers are not in play).
+
+    Neither: the LO and the learner's record are read (they may make the caller the learner's
+    manager or the LO's assessor), or no LO allows it and the LO is read to say why.
+    """
+    every_type = frozenset(LoType)
+    plain = permissions.lo_types_allowing(claims, enrolment, fields, to_status, assessor=False)
+    if plain == every_type:
+        return True, None
+    if claims.sub != enrolment.user_id:
+        return False, None
+    assessed = permissions.lo_types_allowing(claims, enrolment, fields, to_status, assessor=True)
+    if not assessed:
+        return False, None
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":caller": claims.sub}
+
+    def of_type(types: frozenset[LoType], prefix: str) -> str:
+        names["#type"] = "type"
+        placeholders = []
+        for index, lo_type in enumerate(sorted(types)):
+            values[f":{prefix}{index}"] = lo_type.value
+            placeholders.append(f":{prefix}{index}")
+        return f"#type IN ({', '.join(placeholders)})"
+
+    alternatives = [of_type(plain, "plain")] if plain else []
+    among_assessors = "contains(assessors, :caller)"
+    if assessed != every_type:
+        among_assessors = f"({among_assessors} AND {of_type(assessed, 'assessed')})"
+    alternatives.append(among_assessors)
+    condition = Expression(f"attribute_exists(PK) AND ({' OR '.join(alternatives)})", names=names, values=values)
+    return False, Check(table_keys.learning_object(enrolment.lo_id), condition)
+
+
+def _require_may_update(
+    claims: Claims,
+    enrolment: Enrolment,
+    user: User | None,
+    lo: LearningObject,
+    *,
+    fields: set[str],
+    to_status: EnrolmentStatus | None,
+) -> None:
+    found = permissions.capacities(claims, enrolment, user, lo)
+    permissions.require_may_see(found)
+    permissions.require_may_set(found, fields)
+    if (
+        to_status is not None
+        and to_status != enrolment.status
+        and not permissions.may_change_status(found, enrolment.status, to_status, lo.type)
+    ):
+        raise Forbidden(
+            f"You may not change the status of this {lo.type.value} enrolment "
+            f"from {enrolment.status.value} to {to_status.value}"
+        )
+
+
+@dataclass
+class _Gathered:
+    """What a creating request read: its portal, the student it names, every item's records."""
+
+    portal: Portal
+    student: User | None
+    found: Found
+    coupon_uses: int = 0  # uses of the request's coupon its earlier items take
+
+
 @dataclass(frozen=True)
 class _Enrolling:
     """What creating one enrolment found in the table."""
@@ -654,6 +829,141 @@ class _Enrolling:
     active_id: int | None
     plan_ref: dict[str, Any] | None
     coupon: Coupon | None
+
+
+@dataclass(frozen=True)
+class _Creation:
+    """One enrolment ready to be written: its writes, and the payment already made for it."""
+
+    request: NewEnrolment
+    payment: Payment
+    enrolment: Enrolment
+    settlement: Settlement
+    writes: _Writes
+
+
+class _Batch:
+    """Creations' writes for one transaction, each write remembering whose it is.
+
+    A transaction may touch an item once: a creation fits while its writes touch items not
+    yet in the batch, except a check equal to one already in it (siblings' parent), sent once.
+    """
+
+    def __init__(self) -> None:
+        self.positions: list[int] = []
+        self.writes: list[Write] = []
+        self._owners: list[list[tuple[int, str]]] = []  # per write: (creation's position, label)
+        self._at: dict[tuple[str, str], int] = {}  # item -> its write's index
+
+    @classmethod
+    def of(cls, creations: list[_Creation], positions: list[int]) -> _Batch:
+        batch = cls()
+        for position in positions:
+            batch.add(position, creations[position])
+        return batch
+
+    def fits(self, creation: _Creation) -> bool:
+        added = 0
+        for write in creation.writes.writes:
+            at = self._at.get(_item_of(write))
+            if at is None:
+                added += 1
+            elif not (isinstance(write, Check) and write == self.writes[at]):
+                return False
+        return len(self.writes) + added <= TRANSACTION_LIMIT
+
+    def add(self, position: int, creation: _Creation) -> None:
+        self.positions.append(position)
+        for label, write in zip(creation.writes.labels, creation.writes.writes, strict=True):
+            item = _item_of(write)
+            at = self._at.get(item)
+            if at is None:
+                at = self._at[item] = len(self.writes)
+                self.writes.append(write)
+                self._owners.append([])
+            self._owners[at].append((position, label))
+
+    def refused(self, canceled: TransactionCanceled) -> dict[int, dict[str, dict[str, Any] | None]]:
+        """Position -> {label: the stored item}, for every creation a failed condition refused."""
+        refused: dict[int, dict[str, dict[str, Any] | None]] = {}
+        for index in canceled.failed_conditions():
+            for position, label in self._owners[index] if index < len(self._owners) else []:
+                refused.setdefault(position, {})[label] = canceled.reasons[index].item
+        return refused
+
+
+def _item_of(write: Write) -> tuple[str, str]:
+    key = write.item if isinstance(write, Put) else write.key
+    return str(key["PK"]), str(key["SK"])
+
+
+def _failed_item(lo_id: str, error: Exception) -> dict[str, dict[str, int | str]]:
+    """A many-LO item's answer when it was not enrolled: its error's status code and message."""
+    if isinstance(error, PlanhubError):
+        return {str(int(status_of(error))): {"message": error.message}}
+    logger.error("enrolment item failed", extra={"lo_id": lo_id}, exc_info=error)
+    return {"500": {"message": "Internal error: this item was not enrolled"}}
+
+
+def _keys_without_portal(requests: list[NewEnrolment], coupon: str | None) -> list[Key]:
+    """The keys of a creation that do not hold the portal's id: LOs, parent enrolments, the coupon."""
+    keys = []
+    for request in requests:
+        keys.append(table_keys.learning_object(request.lo_id))
+        if request.has_parent:
+            keys.append(table_keys.learning_object(request.parent_lo_id))
+        if request.parent_enrolment_id:
+            keys.append(table_keys.enrolment(request.parent_enrolment_id))
+    if coupon:
+        keys.append(table_keys.coupon(coupon))
+    return keys
+
+
+def _learner_keys(portal_id: str, learner_id: str | None, requests: list[NewEnrolment], *, own: bool) -> list[Key]:
+    """The keys that hold the portal's id: the learner's user record when they enrol themselves,
+    and their active enrolment and plan refs of each LO; none while the learner is unknown
+    (a student the email index did not find)."""
+    if learner_id is None:
+        return []
+    keys = [table_keys.user(portal_id, learner_id)] if own else []
+    for request in requests:
+        keys.append(table_keys.active_enrolment(portal_id, learner_id, request.lo_id))
+        keys.append(table_keys.active_plan(portal_id, learner_id, request.lo_id))
+    return keys
+
+
+def _checked(
+    claims: Claims, gathered: _Gathered, learner: User | None, request: NewEnrolment, payment: Payment
+) -> _Enrolling:
+    """One creation's records, checked in the order its refusals take precedence."""
+    found = gathered.found
+    portal_id = gathered.portal.id
+    learner_id = learner.id if learner else claims.sub
+    lo_item = found.get(table_keys.learning_object(request.lo_id))
+    lo = LearningObject.from_item(lo_item) if lo_item else None
+    if lo is None or not lo.available_in(portal_id):
+        raise NotFound(f"Learning object {request.lo_id} not found in portal {portal_id}")
+    if learner is None:
+        learner_item = found.get(table_keys.user(portal_id, learner_id))
+        if learner_item is None:
+            raise Forbidden(f"You are not a user of portal {portal_id}")
+        learner = User.from_item(learner_item)
+    parent_lo_item = found.get(table_keys.learning_object(request.parent_lo_id)) if request.has_parent else None
+    parent_item = found.get(table_keys.enrolment(request.parent_enrolment_id)) if request.parent_enrolment_id else None
+    parent = _checked_parent(request, portal_id, learner_id, parent_lo_item, parent_item)
+    active = found.get(table_keys.active_enrolment(portal_id, learner_id, request.lo_id))
+    coupon_item = found.get(table_keys.coupon(payment.coupon)) if payment.coupon else None
+    coupon = Coupon.from_item(coupon_item) if coupon_item else None
+    if coupon is not None and gathered.coupon_uses:
+        coupon = coupon.model_copy(update={"uses": coupon.uses + gathered.coupon_uses})
+    return _Enrolling(
+        lo=lo,
+        learner=learner,
+        parent=parent,
+        active_id=int(active["enrolment_id"]) if active else None,
+        plan_ref=found.get(table_keys.active_plan(portal_id, learner_id, request.lo_id)),
+        coupon=coupon,
+    )
 
 
 def _checked_parent(
@@ -673,6 +983,13 @@ def _checked_parent(
         raise InvalidInput(f"Learning object {request.lo_id} is not a child of learning object {request.parent_lo_id}")
     if request.parent_enrolment_id is None:
         raise InvalidInput("parentEnrolmentId: required when enrolling under a parent learning object")
+    return _checked_parent_enrolment(request, portal_id, learner_id, parent_item)
+
+
+def _checked_parent_enrolment(
+    request: NewEnrolment, portal_id: str, learner_id: str, parent_item: dict[str, Any] | None
+) -> Enrolment:
+    """The parent enrolment as read, or as its failed check in the transaction gave it back."""
     if parent_item is None:
         raise InvalidInput(f"parentEnrolmentId: enrolment {request.parent_enrolment_id} does not exist")
     parent = Enrolment.from_item(parent_item)
@@ -701,9 +1018,14 @@ def _active_ref(enrolment: Enrolment, replaced: int | None) -> Put:
 
 
 def _creation_refused(
-    refused: dict[str, dict[str, Any] | None], request: NewEnrolment, portal_id: str, payment: Payment
+    refused: dict[str, dict[str, Any] | None], request: NewEnrolment, enrolment: Enrolment, payment: Payment
 ) -> int:
     """Turns a refused creation into its answer: the id that won a race, or a domain error."""
+    portal_id = enrolment.portal_id
+    if "parent" in refused:
+        # The parent changed between the read and the transaction: answered as a read now would be.
+        _checked_parent_enrolment(request, portal_id, enrolment.user_id, refused["parent"])
+        raise ConcurrentModification("The parent enrolment changed while enrolling; try again")
     if "active" in refused:
         stored = refused["active"]
         if not request.re_enrol and stored is not None:
@@ -751,6 +1073,11 @@ def _child_record(enrolment: Enrolment) -> EnrolmentChild:
     )
 
 
+_UNARCHIVED = Expression(
+    "attribute_exists(PK) AND (attribute_not_exists(archived) OR archived = :false)", values={":false": False}
+)
+
+
 def _archive(enrolment_id: int, actor: str, now: datetime) -> Update:
     """Archives a replaced enrolment (kept, never deleted), if nobody archived it first."""
     return Update(
@@ -760,9 +1087,7 @@ def _archive(enrolment_id: int, actor: str, now: datetime) -> Update:
             "version = version + :one",
             values={":true": True, ":now": _json(now), ":actor": actor, ":one": 1},
         ),
-        Expression(
-            "attribute_exists(PK) AND (attribute_not_exists(archived) OR archived = :false)", values={":false": False}
-        ),
+        _UNARCHIVED,
     )
 
 
