@@ -6,7 +6,7 @@ with 1, 8 and 32 concurrent clients, beside the storage floor.
 In-process: the template-driven Gateway (route match, the REQUEST authorizer, proxy event,
 the function's warm container) on moto, threads as clients, a bounded number of requests per
 level. The storage floor replays the same DynamoDB calls one request of the route makes
-(recorded from botocore) straight to moto with a plain client, under the same concurrency:
+(recorded as moto answered them) straight to moto with a plain client, under the same concurrency:
 what the request would cost if everything but storage were free. Writes replayed may fail
 their conditions (the item exists by then); each is still one moto round trip.
 Each moto call holds one process-wide lock (DynamoDB's per-call atomicity, planhub_local),
@@ -33,12 +33,11 @@ from botocore import xform_name  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from benchmarks._dynamodb import DynamoDBMeter  # noqa: E402
-from planhub_local import tokens  # noqa: E402
+from planhub_local import dynamodb_calls, tokens  # noqa: E402
 from planhub_local.gateway import Gateway  # noqa: E402
 from planhub_local.seed import load_seed  # noqa: E402
 from planhub_local.server import DEMO_SEED  # noqa: E402
-from planhub_local.stack import LocalStack  # noqa: E402
+from planhub_local.stack import LocalStack, forget_warm_containers  # noqa: E402
 
 CONCURRENCY = (1, 8, 32)
 CLIENT = "c-load"
@@ -69,11 +68,10 @@ def _load(call: Callable[[], Any], clients: int, requests: int) -> tuple[float, 
 
 def main() -> None:
     requests = int(os.environ.get("BENCH_LOAD_REQUESTS", "300"))
-    meter = DynamoDBMeter()
     quiet = open(os.devnull, "w")  # noqa: SIM115 - the functions' log lines are not figures
     rows = []
     with mock_aws(), contextlib.redirect_stdout(quiet):
-        meter.install()
+        forget_warm_containers()  # the containers of an earlier benchmark in this process
         stack = LocalStack().create()
         gateway = Gateway(stack)
         staff = tokens.staff()
@@ -108,9 +106,9 @@ def main() -> None:
         floor_client = boto3.client("dynamodb")
         for label, method, path, token, body in hot:
             send(method, path, token, body)  # warm: a container exists for each function
-            meter.recorded = []
-            send(method, path, token, body)
-            recorded, meter.recorded = meter.recorded, None
+            with dynamodb_calls.recorded() as one_request:
+                send(method, path, token, body)
+            recorded = [(call.operation, call.params) for call in one_request]
 
             def replay(recorded: list[tuple[str, dict[str, Any]]] = recorded) -> None:
                 for operation, params in recorded:

@@ -24,12 +24,12 @@ configure_process()
 
 from moto import mock_aws  # noqa: E402
 
-from benchmarks._dynamodb import DynamoDBMeter  # noqa: E402
+from benchmarks._dynamodb import metered  # noqa: E402
 from planhub_local import tokens  # noqa: E402
 from planhub_local.gateway import Gateway  # noqa: E402
 from planhub_local.seed import load_seed  # noqa: E402
 from planhub_local.server import DEMO_SEED  # noqa: E402
-from planhub_local.stack import LocalStack  # noqa: E402
+from planhub_local.stack import LocalStack, forget_warm_containers  # noqa: E402
 from planhub_local.template import REPO  # noqa: E402
 
 # The fewest DynamoDB calls each route's access pattern needs on its success path, and why.
@@ -94,11 +94,10 @@ def _request_of(sample: dict[str, Any]) -> tuple[str, str, dict[str, str], str |
 
 
 def main() -> None:
-    meter = DynamoDBMeter()
     # The functions' log lines (to stdout, bound when each is first imported) are not figures.
     quiet = open(os.devnull, "w")  # noqa: SIM115 - open for the whole run
     with mock_aws(), contextlib.redirect_stdout(quiet):
-        meter.install()
+        forget_warm_containers()  # each function's first request is counted, as in a lone run
         stack = LocalStack().create()
         gateway = Gateway(stack)
         load_seed(DEMO_SEED, gateway, tokens.staff())
@@ -107,7 +106,7 @@ def main() -> None:
         for route in reversed(stack.template.routes()):  # template order, roughly: PUTs before GETs
             sample = json.loads((REPO / "events" / f"{route.function}.json").read_text())
             method, path, headers, body = _request_of(sample)
-            with meter.window() as usage:
+            with metered() as usage:
                 answer = gateway.handle(method, path, headers, body)
             stack.drain()
             minimum, why = MINIMUM.get(route.function, (0, "not yet analysed"))
@@ -124,12 +123,12 @@ def main() -> None:
         ]
         plan_id = None
         for function, method, path, body in scenario:
-            with meter.window() as usage:
+            with metered() as usage:
                 answer = gateway.handle(method, path, admin, body)
             stack.drain()
             plan_id = plan_id or (answer.json() or {}).get("id")
             rows.append((f"{method} {path} (demo seed)", answer.status, usage, *MINIMUM[function]))
-        with meter.window() as usage:
+        with metered() as usage:
             answer = gateway.handle("GET", f"/enrolment/plan/{plan_id}", admin)
         rows.append((f"GET /enrolment/plan/{plan_id} (demo seed)", answer.status, usage, *MINIMUM["GetPlanFunction"]))
     if rows:
