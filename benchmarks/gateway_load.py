@@ -24,7 +24,6 @@ so more clients queue rather than run in parallel: the figures show that queue.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import secrets
@@ -45,16 +44,14 @@ from botocore import xform_name  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from planhub_local import dynamodb_calls, moto_patches, tokens  # noqa: E402
+from benchmarks._hot_routes import HotRoute, hot_routes, request  # noqa: E402
+from planhub_local import dynamodb_calls, moto_patches  # noqa: E402
 from planhub_local.dynamodb_calls import Calls  # noqa: E402
 from planhub_local.gateway import Gateway  # noqa: E402
-from planhub_local.seed import load_seed  # noqa: E402
-from planhub_local.server import DEMO_SEED  # noqa: E402
 from planhub_local.stack import LocalStack, forget_warm_containers  # noqa: E402
 from planhub_local.template import ACCOUNT, REGION  # noqa: E402
 
 CONCURRENCY = (1, 8, 32)
-CLIENT = "c-load"
 GATEWAY_TARGET = 2.0  # issue 8: gateway p50 at most 2x the storage floor's
 # A value that differs between two recordings of a request is fresh per request when it
 # looks like an id or a token (a timestamp differs too, but no condition depends on it).
@@ -158,60 +155,33 @@ def main() -> None:
         forget_warm_containers()  # the containers of an earlier benchmark in this process
         stack = LocalStack().create()
         gateway = Gateway(stack)
-        staff = tokens.staff()
-        load_seed(DEMO_SEED, gateway, staff)
-
-        def send(method: str, path: str, token: str, body: Any = None) -> Any:
-            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-            answer = gateway.handle(method, path, headers, json.dumps(body) if body is not None else None)
-            assert answer.status < 300, f"{method} {path}: {answer.status} {answer.body}"
-            return answer.json()
-
-        policy = {
-            "rate_limit": {"requests": 1_000_000, "per_seconds": 60},
-            "quota": {"activities": 1_000_000, "period": "month"},
-            "credits": {"balance": 1_000_000, "per_create": 1, "per_completion": 5},
-        }
-        send("PUT", f"/admin/clients/{CLIENT}", staff, {"name": CLIENT, "policy": policy})
-        learner = tokens.token("u-learner", client_id=CLIENT, roles={"p-acme": ["learner"]})
-        admin = tokens.token("u-admin", roles={"p-acme": ["admin"]})
-        play = {"planId": "plan-1", "plannedLessons": ["l1", "l2", "l3"]}
-        play_id = send("POST", "/api/plan-plays", learner, play)["data"]["id"]
-        plan_id = send(
-            "POST", "/enrolment/plan/p-acme/lo-course/user/u-learner", admin, {"status": 1, "notify": False}
-        )["id"]
-        stack.drain()
-        hot = [
-            ("GET a plan play", "GET", f"/api/plan-plays/{play_id}", learner, None),
-            ("POST a plan play", "POST", "/api/plan-plays", learner, play),
-            ("GET a portal", "GET", "/admin/portals/p-acme", staff, None),
-            ("GET a plan", "GET", f"/enrolment/plan/{plan_id}", admin, None),
-        ]
-        for label, method, path, token, body in hot:
-            send(method, path, token, body)  # warm: a container exists for each function
+        for route in hot_routes(stack, gateway):
+            request(gateway, route)  # warm: a container exists for each function
             with dynamodb_calls.recorded() as first:
-                send(method, path, token, body)
+                request(gateway, route)
             with dynamodb_calls.recorded() as second:
-                send(method, path, token, body)
+                request(gateway, route)
             floor = Floor(first, second)
 
-            def request(method: str = method, path: str = path, token: str = token, body: Any = body) -> None:
-                send(method, path, token, body)
+            def through_gateway(route: HotRoute = route) -> None:
+                request(gateway, route)
 
             gateway_items = floor_items = 0
             for clients in CONCURRENCY:
                 # Steady state: as many warm containers as clients before the clock starts.
-                _load(request, clients, clients * 2)
+                _load(through_gateway, clients, clients * 2)
                 before = _item_count(stack)
-                through = _load(request, clients, requests)
+                through = _load(through_gateway, clients, requests)
                 gateway_items += _item_count(stack) - before
                 floor.prepare(requests)
                 before = _item_count(stack)
                 floored = _load(floor.replay, clients, requests)
                 floor_items += _item_count(stack) - before
-                rows.append((label, clients, len(second), through, floored))
+                rows.append((route.label, clients, len(second), through, floored))
             replays = requests * len(CONCURRENCY)
-            checks.append((label, second.summary(), floor.fresh, replays, floor.refused, gateway_items, floor_items))
+            checks.append(
+                (route.label, second.summary(), floor.fresh, replays, floor.refused, gateway_items, floor_items)
+            )
             stack.drain()
     print(f"{requests} requests per level; latency in ms; floor: the route's DynamoDB calls straight to moto")
     print(f"{'route':<17} clients  calls  gateway rps    p50    p99  |  floor rps    p50    p99  |  p50 x floor")
