@@ -35,7 +35,7 @@ from planhub_local import stack as local_stack  # noqa: E402
 moto_patches.apply()
 # The stack's own clients come from a separate session, so the function's first client pays
 # for loading its service model exactly as on Lambda (the default session stays cold).
-local_stack._client = lambda service: boto3.session.Session().client(service, region_name=local_stack.REGION)  # type: ignore[assignment]
+local_stack.use_session(boto3.session.Session())
 mock = mock_aws()
 mock.start()
 # moto hooks clients created after it is imported; a client made at import (the floors) is
@@ -45,7 +45,7 @@ from moto.core.models import botocore_stubber  # noqa: E402
 
 for value in vars(module).values():
     if isinstance(value, BaseClient):
-        value.meta.events.register("before-send", botocore_stubber)
+        value.meta.events.register("before-send", botocore_stubber)  # type: ignore[arg-type]  # it answers, by design
 local_stack.LocalStack().create()
 with open(event_path) as handle:
     event = json.load(handle)

@@ -6,7 +6,7 @@ The local stack is loaded with seeds/demo.json through the admin API, plus a few
 its own made the same way (text LOs, a second paid LO, a 100 % coupon, a credit token); then
 each enrolment route is called with a request that succeeds, through the gateway as in the
 tests. Events caused by a request are drained between requests and not counted. Calls are
-counted from botocore's events (benchmarks/_dynamodb.py). A Stripe charge goes to a stand-in
+counted by planhub_local.dynamodb_calls (benchmarks/_dynamodb.py). A Stripe charge goes to a stand-in
 gateway (no network). Not a test: it prints, and asserts nothing.
 """
 
@@ -25,7 +25,7 @@ configure_process()
 
 from moto import mock_aws  # noqa: E402
 
-from benchmarks._dynamodb import DynamoDBMeter, Usage  # noqa: E402
+from benchmarks._dynamodb import Usage, metered  # noqa: E402
 from planhub_local import tokens  # noqa: E402
 from planhub_local.gateway import Gateway  # noqa: E402
 from planhub_local.seed import load_seed  # noqa: E402
@@ -68,8 +68,7 @@ class Row:
 
 
 class Bench:
-    def __init__(self, meter: DynamoDBMeter, stack: LocalStack) -> None:
-        self.meter = meter
+    def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
         self.gateway = Gateway(stack)
         self.rows: list[Row] = []
@@ -86,7 +85,7 @@ class Bench:
         """One measured request: (method, path, token), with the minimum it needs and why."""
         method, path, token = request
         payload = json.dumps(body) if body is not None else None
-        with self.meter.window() as usage:
+        with metered() as usage:
             answer = self.gateway.handle(method, path, _headers(token), payload)
         self.stack.drain()  # what the request's events cause is not the request's cost
         self.rows.append(Row(label, answer.status, usage, *minimum))
@@ -273,7 +272,6 @@ def scenario(bench: Bench) -> None:
 
 
 def main() -> None:
-    meter = DynamoDBMeter()
     # The functions' log lines (to stdout, bound when each is first imported) are not figures.
     quiet = open(os.devnull, "w")  # noqa: SIM115 - open for the whole run
     with mock_aws(), contextlib.redirect_stdout(quiet):
@@ -282,9 +280,8 @@ def main() -> None:
 
         use_payment_gateway(StandInGateway())
         try:
-            meter.install()
             stack = LocalStack().create()
-            bench = Bench(meter, stack)
+            bench = Bench(stack)
             load_seed(DEMO_SEED, bench.gateway, tokens.staff())
             stack.drain()
             scenario(bench)

@@ -24,7 +24,7 @@ configure_process()
 
 from moto import mock_aws  # noqa: E402
 
-from benchmarks._dynamodb import DynamoDBMeter  # noqa: E402
+from benchmarks._dynamodb import metered  # noqa: E402
 from planhub.catalog.models import User  # noqa: E402
 from planhub.storage import Table  # noqa: E402
 from planhub.storage.codec import from_attributes  # noqa: E402
@@ -32,7 +32,7 @@ from planhub_local import tokens  # noqa: E402
 from planhub_local.gateway import Gateway  # noqa: E402
 from planhub_local.seed import load_seed  # noqa: E402
 from planhub_local.server import DEMO_SEED  # noqa: E402
-from planhub_local.stack import LocalStack  # noqa: E402
+from planhub_local.stack import LocalStack, forget_warm_containers  # noqa: E402
 from planhub_local.template import ACCOUNT, REGION  # noqa: E402
 
 PORTAL = "p-acme"
@@ -46,9 +46,9 @@ def _stored_items(stack: LocalStack) -> list[dict[str, Any]]:
     return [item.to_json()["Attributes"] for partition in table.items.values() for item in partition.values()]
 
 
-def _measure(size: int, meter: DynamoDBMeter) -> dict[str, Any]:
+def _measure(size: int) -> dict[str, Any]:
     with mock_aws():
-        meter.install()  # on the default session moto has just started afresh
+        forget_warm_containers()  # every size starts from cold containers
         stack = LocalStack().create()
         gateway = Gateway(stack)
         staff = tokens.staff()
@@ -66,7 +66,7 @@ def _measure(size: int, meter: DynamoDBMeter) -> dict[str, Any]:
 
         admin = tokens.token("admin-1", roles={PORTAL: ["admin"]})
         headers["Authorization"] = f"Bearer {admin}"
-        with meter.window() as usage:
+        with metered() as usage:
             started = time.perf_counter()
             answer = gateway.handle(
                 "POST",
@@ -82,7 +82,7 @@ def _measure(size: int, meter: DynamoDBMeter) -> dict[str, Any]:
 
         # The floor: as many items, of the same sizes, written blind in batches of 25.
         copies = [{**from_attributes(i), "PK": f"FLOOR#{n}", "SK": "FLOOR"} for n, i in enumerate(written)]
-        with meter.window() as floor_usage:
+        with metered() as floor_usage:
             started = time.perf_counter()
             table.write_many(copies)
             floor_s = time.perf_counter() - started
@@ -102,12 +102,11 @@ def _measure(size: int, meter: DynamoDBMeter) -> dict[str, Any]:
 
 def main() -> None:
     sizes = [int(s) for s in os.environ.get("BENCH_FANOUT_SIZES", "1000,10000").split(",")]
-    meter = DynamoDBMeter()
     results = []
     quiet = open(os.devnull, "w")  # noqa: SIM115 - the functions' log lines are not figures
     for size in sizes:
         with contextlib.redirect_stdout(quiet):
-            results.append(_measure(size, meter))
+            results.append(_measure(size))
     print("members  answer  plans  items written  failures  fan-out s  ms/member  calls  floor s  floor calls  x floor")
     for r in results:
         print(

@@ -3,83 +3,48 @@
     .venv/bin/python -m benchmarks.plan_play_calls
 
 Each request goes through the template-driven gateway exactly as in the tests; every
-DynamoDB API call the functions make while it is handled is counted through botocore's
-event system (`before-call.dynamodb.<Operation>`), so the figures are what a request costs
-on AWS in round trips. Not a test: it prints, and asserts nothing.
+DynamoDB API call the functions make while it is handled is counted as moto answers it
+(`planhub_local.dynamodb_calls`), so the figures are what a request costs on AWS in round
+trips. Not a test: it prints, and asserts nothing.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from planhub_local.stack import configure_process
 
 configure_process()
 
-import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from benchmarks._dynamodb import fresh_containers  # noqa: E402
-from planhub_local import tokens  # noqa: E402
+from planhub_local import dynamodb_calls, tokens  # noqa: E402
 from planhub_local.gateway import Gateway, HttpResponse  # noqa: E402
-from planhub_local.stack import LocalStack  # noqa: E402
+from planhub_local.stack import LocalStack, forget_warm_containers  # noqa: E402
 
 CLIENT = "c-bench"
 
 
-class CallCounter:
-    """Counts DynamoDB operations made by any boto3 client created after `install()`."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.counting = False
-
-    def install(self) -> None:
-        # Clients copy their session's event hooks when created, so this comes first, and
-        # the warm containers of an earlier benchmark in this process are forgotten.
-        fresh_containers()
-        events = boto3._get_default_session().events
-        events.register("before-call.dynamodb", self._seen)
-
-    def _seen(self, event_name: str, **_: Any) -> None:
-        if self.counting:
-            self.calls[event_name.rsplit(".", 1)[-1]] += 1
-
-    @contextmanager
-    def window(self) -> Iterator[Counter[str]]:
-        self.calls = Counter()
-        self.counting = True
-        try:
-            yield self.calls
-        finally:
-            self.counting = False
-
-
 class Bench:
-    def __init__(self, counter: CallCounter, gateway: Gateway) -> None:
-        self.counter = counter
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.rows: list[tuple[str, int, str, int]] = []
 
     def request(self, label: str, method: str, path: str, token: str, body: Any = None) -> HttpResponse:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         payload = json.dumps(body) if body is not None else None
-        with self.counter.window() as calls:
+        with dynamodb_calls.recorded() as calls:
             answer = self.gateway.handle(method, path, headers, payload)
-        operations = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in sorted(calls.items()))
-        self.rows.append((label, sum(calls.values()), operations or "-", answer.status))
+        self.rows.append((label, len(calls), calls.summary(), answer.status))
         return answer
 
     def measure(self, label: str, work: Callable[[], None]) -> None:
-        with self.counter.window() as calls:
+        with dynamodb_calls.recorded() as calls:
             work()
-        operations = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in sorted(calls.items()))
-        self.rows.append((label, sum(calls.values()), operations or "-", 0))
+        self.rows.append((label, len(calls), calls.summary(), 0))
 
     def report(self) -> None:
         width = max(len(r[0]) for r in self.rows)
@@ -90,12 +55,12 @@ class Bench:
 
 
 def main() -> None:
-    counter = CallCounter()
     with mock_aws():
-        counter.install()  # inside: moto starts from a fresh default session
+        # The first create must meet a container that has not yet read the client's policy.
+        forget_warm_containers()
         stack = LocalStack().create()
         gateway = Gateway(stack)
-        bench = Bench(counter, gateway)
+        bench = Bench(gateway)
         staff = tokens.staff()
         learner = tokens.token("u-bench", client_id=CLIENT)
         policy = {

@@ -1,8 +1,9 @@
-"""Two places where moto 5.2 differs from DynamoDB in ways our tests would feel.
+"""Where moto 5.2 differs from DynamoDB in ways our tests would feel.
 
 1. Atomic calls. moto's backends are not thread-safe: two concurrent conditional writes
    could both pass their condition, which real DynamoDB never allows. Every moto call is
-   made under one lock, so each call is atomic, as each DynamoDB call is.
+   made under one lock, so each call is atomic, as each DynamoDB call is. The same wrapper
+   hands each answered call to `dynamodb_calls`, which records a thread's DynamoDB calls.
 2. Transactions. moto copies the whole table (items, indexes and stream) once per item of
    every TransactWriteItems, to roll back on failure: a transaction costs O(items x table
    size), and a table of a few thousand items makes tests crawl and eat gigabytes.
@@ -46,11 +47,15 @@ def apply() -> None:
 def _serialize_calls() -> None:
     from moto.core.botocore_stubber import BotocoreStubber
 
+    from planhub_local import dynamodb_calls
+
     original = BotocoreStubber.__call__
 
     def serialized(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         with lock:
-            return original(self, event_name, request, **kwargs)
+            response = original(self, event_name, request, **kwargs)
+        dynamodb_calls.answered(event_name, request, response)  # outside the lock: it parses JSON
+        return response
 
     BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
 

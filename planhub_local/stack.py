@@ -4,11 +4,18 @@ Events travel as they do on AWS: a write's outbox item appears on the table's st
 stream publisher function puts it on the bus, moto matches each rule's pattern and delivers
 to that rule's SQS queue (locally every rule targets a queue, since moto cannot invoke
 Lambda targets), and `pump()` invokes the rule's function with each delivered event.
+
+Functions run in warm containers that live as long as the process (`FunctionRuntime`).
+For tests and benchmarks:
+
+- `forget_warm_containers()`: every function's next request imports its module afresh.
+- `use_session(session)`: the boto3 session the stack's own clients come from (boto3's
+  default session unless chosen), so that the default session stays the functions' alone.
+- `planhub_local.dynamodb_calls.recorded()`: the DynamoDB calls a request makes.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import itertools
 import json
@@ -177,10 +184,43 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-@functools.cache
+def forget_warm_containers() -> None:
+    """Forget every warm container: each function's next request imports its module afresh.
+
+    Containers live as long as the process, and a container's clients keep the event hooks
+    of the session they were made in; a benchmark that wants first requests (or hooks of
+    its own session) starts with this.
+    """
+    with _POOLS_LOCK:
+        _POOLS.clear()
+
+
+_session: boto3.session.Session | None = None  # None: boto3's default session
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def use_session(session: boto3.session.Session | None) -> None:
+    """The session the stack's own clients (table, bus, queues, mail) come from; None: boto3's default.
+
+    The functions' clients are theirs and come from the default session, as on Lambda. A
+    separate session here leaves the default one untouched until a function makes its first
+    client, so that first client pays for loading its service model as on Lambda.
+    """
+    global _session  # noqa: PLW0603 - one choice per process, like the clients it makes
+    with _clients_lock:
+        _session = session
+        _clients.clear()
+
+
 def _client(service: str) -> Any:
-    """boto3 clients are costly to build and work across moto sessions: one per process."""
-    return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+    """boto3 clients are costly to build and work across moto sessions: one per process and service."""
+    with _clients_lock:
+        client = _clients.get(service)
+        if client is None:
+            make = _session.client if _session is not None else boto3.client
+            client = _clients[service] = make(service, region_name=REGION)  # type: ignore[call-overload]
+        return client
 
 
 def matches(pattern: Any, value: Any) -> bool:

@@ -51,8 +51,9 @@ class Route:
     function: str  # logical id
     authorized: bool
 
-    @property
+    @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
+        # Built once per route: the gateway matches every request against every route.
         regex = re.sub(r"\{(\w+)\+\}", r"(?P<\1>.+)", self.path)
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
         return re.compile(f"^{regex}$")

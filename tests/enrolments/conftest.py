@@ -13,6 +13,7 @@ import pytest
 from planhub.enrolments.payments import Charge, PaymentDeclined, use_payment_gateway
 from planhub.storage import Table, Write
 from planhub_local import tokens
+from planhub_local.dynamodb_calls import recorded
 from tests.conftest import Api, Catalog
 
 PORTAL = "p-acme"
@@ -136,47 +137,20 @@ def learning(api: Api, given: Catalog) -> Learning:
 
 
 class DynamoDBCalls:
-    """The DynamoDB operations the layer's clients call (botocore's `before-call.dynamodb`
-    event) while `counting()` is open: what one request costs in round trips."""
-
-    HOOK = "enrolment-tests-dynamodb-calls"
-
-    def __init__(self) -> None:
-        self.operations: list[str] = []
-        self._counting = False
-        self.clients: dict[int, Any] = {}
-
-    def __call__(self, event_name: str, **_: Any) -> None:
-        if self._counting:
-            self.operations.append(event_name.rsplit(".", 1)[-1])
+    """The DynamoDB operations made while `counting()` is open, on this thread: what one
+    request costs in round trips (recorded by the local stack, warm containers included)."""
 
     @contextmanager
     def counting(self) -> Iterator[list[str]]:
-        self.operations = []
-        self._counting = True
-        try:
-            yield self.operations
-        finally:
-            self._counting = False
+        operations: list[str] = []
+        with recorded() as calls:
+            yield operations
+        operations.extend(call.operation for call in calls)
 
 
 @pytest.fixture
-def dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBCalls]:
-    """Hooks every table client the functions use, warm containers' included, for this test."""
-    calls = DynamoDBCalls()
-    real = Table.client
-
-    def hooked(table: Table) -> Any:
-        client = real.fget(table)  # type: ignore[attr-defined]
-        if id(client) not in calls.clients:
-            calls.clients[id(client)] = client
-            client.meta.events.register("before-call.dynamodb", calls, unique_id=DynamoDBCalls.HOOK)
-        return client
-
-    monkeypatch.setattr(Table, "client", property(hooked))
-    yield calls
-    for client in calls.clients.values():  # the warm containers' clients outlive this test
-        client.meta.events.unregister("before-call.dynamodb", unique_id=DynamoDBCalls.HOOK)
+def dynamodb_calls() -> DynamoDBCalls:
+    return DynamoDBCalls()
 
 
 def before_the_next_transaction(monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]) -> None:
