@@ -115,7 +115,7 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "ListSubscriptionPlansFunction": (
         3,
         "one Query per merged list (basic, and recurring or the caller's own orders), then one BatchGetItem of"
-        " the company (API key) and the page's plans (listing items hold keys only); reads the company first today",
+        " the company (API key) and the page's plans (listing items hold keys only)",
     ),
 }
 

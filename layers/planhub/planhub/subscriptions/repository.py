@@ -44,10 +44,6 @@ class SubscriptionPlanRepository:
 
     # --- reads --------------------------------------------------------------------------
 
-    def company(self, company_id: str) -> Company | None:
-        item = self.table.get(table_keys.company(company_id))
-        return Company.from_item(item) if item else None
-
     def company_and_plan(self, company_id: str, plan_id: str) -> tuple[Company | None, SubscriptionPlan | None]:
         """One BatchGetItem: the caller's company (for the API key) and the plan."""
         found = self.table.get_many(
@@ -108,11 +104,17 @@ class SubscriptionPlanRepository:
         item = self.table.get(table_keys.subscription_plan(plan_id), consistent=True)
         return SubscriptionPlan.from_item(item) if item else None
 
-    def plans(self, plan_ids: Sequence[str]) -> list[SubscriptionPlan]:
-        """The plans, in the order of `plan_ids` (BatchGetItem does not keep it)."""
-        found = self.table.get_many([table_keys.subscription_plan(p) for p in plan_ids], consistent=True)
-        by_id = {p.id: p for p in (SubscriptionPlan.from_item(i) for i in found)}
-        return [by_id[p] for p in plan_ids if p in by_id]
+    def company_and_plans(
+        self, company_id: str, plan_ids: Sequence[str]
+    ) -> tuple[Company | None, list[SubscriptionPlan]]:
+        """One BatchGetItem (two past 99 plans): the caller's company (for the API key) and
+        the plans, in the order of `plan_ids` (BatchGetItem does not keep it)."""
+        keys = [table_keys.company(company_id), *(table_keys.subscription_plan(p) for p in plan_ids)]
+        found = self.table.get_many(keys, consistent=True)
+        company = next((Company.from_item(i) for i in found if i["entity"] == "company"), None)
+        plans = (SubscriptionPlan.from_item(i) for i in found if i["entity"] == SubscriptionPlan.entity_type)
+        by_id = {p.id: p for p in plans}
+        return company, [by_id[p] for p in plan_ids if p in by_id]
 
     def due_plans(self, shard: int, now: datetime, limit: int) -> list[SubscriptionPlan]:
         """Recurring order plans of one index partition whose next order is due at `now`."""
