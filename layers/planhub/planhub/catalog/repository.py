@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from planhub.catalog.models import (
-    Client,
-    ClientUsage,
-    Company,
-    Coupon,
-    Group,
-    LearningObject,
-    Portal,
-    Product,
-    User,
-)
 from planhub.errors import NotFound
+from planhub.records.client import Client, ClientUsage
+from planhub.records.company import Company, Product
+from planhub.records.coupon import Coupon
+from planhub.records.group import Group
+from planhub.records.learning_object import LearningObject
+from planhub.records.portal import Portal
+from planhub.records.user import User
 from planhub.storage import Table
 from planhub.storage import keys as table_keys
 

@@ -20,8 +20,6 @@ from urllib.parse import unquote
 
 from planhub import events
 from planhub.auth.claims import Claims
-from planhub.catalog.models import Coupon, LearningObject, Portal, User
-from planhub.catalog.repository import CatalogRepository
 from planhub.enrolments import permissions
 from planhub.enrolments.models import (
     NO_PARENT,
@@ -68,6 +66,11 @@ from planhub.events.idempotency import exactly_once
 from planhub.http.errors import status_of
 from planhub.ids import new_numeric_id
 from planhub.observability import logger
+from planhub.records.coupon import Coupon
+from planhub.records.learning_object import LearningObject
+from planhub.records.portal import Portal
+from planhub.records.repository import RecordRepository
+from planhub.records.user import User
 from planhub.settings import TableEnvironment
 from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
@@ -158,7 +161,7 @@ class EnrolmentService:
     def __init__(self, table: Table, gateway: Callable[[], PaymentGateway] = payment_gateway) -> None:
         self.table = table
         self.repository = EnrolmentRepository(table)
-        self.catalog = CatalogRepository(table)
+        self.records = RecordRepository(table)
         self._gateway = gateway
 
     @functools.cached_property
@@ -187,7 +190,7 @@ class EnrolmentService:
     ) -> EnrolmentId:
         """One LO, for the caller or (with `student_email`) on behalf of a student."""
         body = body or EnrolmentCreateBody()
-        portal = self.catalog.portal(instance)
+        portal = self.records.portal(instance)
         learner = self._student(claims, portal.id, student_email) if student_email else None
         request = NewEnrolment(
             lo_id=lo_id,
@@ -209,11 +212,11 @@ class EnrolmentService:
         self, claims: Claims, instance: str, body: EnrolmentsCreateBody, *, student_email: str | None = None
     ) -> ItemOutcomes:
         """Each item on its own: one item's failure never undoes another's enrolment."""
-        portal = self.catalog.portal(instance)
+        portal = self.records.portal(instance)
         if student_email:
             learner = self._student(claims, portal.id, student_email)
         else:
-            found = self.catalog.find_user(portal.id, claims.sub)
+            found = self.records.find_user(portal.id, claims.sub)
             if found is None:
                 raise Forbidden(f"You are not a user of portal {portal.id}")
             learner = found
@@ -240,7 +243,7 @@ class EnrolmentService:
 
     def _student(self, claims: Claims, portal_id: str, email: str) -> User:
         # A client may send the path's `@` percent-encoded; the resolver hands it on as sent.
-        student = self.catalog.user_by_email(portal_id, unquote(email))
+        student = self.records.user_by_email(portal_id, unquote(email))
         permissions.require_may_enrol(claims, portal_id, student)
         return student
 
