@@ -1,6 +1,10 @@
 """Cold start of every function of template.yaml, beside two floors measured in the same run.
 
     .venv/bin/python -m benchmarks.cold_start        (BENCH_REPEATS=5 for more runs)
+    BENCH_FUNCTIONS=GetPlanFunction,GetPortalFunction .venv/bin/python -m benchmarks.cold_start
+
+BENCH_FUNCTIONS (comma-separated logical ids) measures only those functions, beside the
+floors; by default every function of template.yaml is measured (3 rounds take minutes).
 
 Each figure is the median over BENCH_REPEATS fresh interpreters (`python -I`, one per run):
 the time to import the handler module with the function's own environment from template.yaml
@@ -11,11 +15,16 @@ Powertools' REST resolver with validation and one pydantic model. The first requ
 floor is the libraries floor serving one GET.
 
 Also checked: each function's CodeUri holds only its own code, and which of the layer's
-domain packages its import loads (a function should load its own area only).
+domain packages its import loads. A function's area is the domain package its handler
+calls into (what app.py imports from `planhub.<area>`); loading any other area's package is
+named per function and counted ("functions loading another area's domain code"). The
+shared packages (records, storage, http, events, auth, settings, errors, ids,
+observability, permissions) are no area.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import statistics
@@ -31,6 +40,9 @@ from planhub_local.template import REPO, Template
 CHILD = Path(__file__).with_name("_cold_child.py")
 FLOORS = Path(__file__).with_name("floors")
 DOMAIN_PACKAGES = {"catalog", "commercial", "enrolments", "notifications", "plan_plays", "plans", "subscriptions"}
+# An area built on another by design: plan plays are the billable endpoint of the commercial
+# controls, which admit any billable request in its own transaction (SPEC.md section 6).
+BUILT_ON = {"plan_plays": {"commercial"}}
 IMPORT_TARGET = 1.2  # issue 8: at most 1.2x the libraries floor
 
 
@@ -44,6 +56,7 @@ class Figures:
     outcome: str
     packages: list[str]
     xray: bool
+    areas: frozenset[str] = frozenset()  # the domain packages its handler imports
     import_ratio: float = 1.0  # median, per round, of import / the libraries floor's import
     total_ratio: float = 1.0
 
@@ -92,9 +105,29 @@ class Target:
     handler: str
     event: Path
     env: dict[str, str]
+    areas: frozenset[str] = frozenset()
 
 
-def _summarise(name: str, runs: list[dict[str, Any]], floor_runs: list[dict[str, Any]]) -> Figures:
+def _areas(handler_module: Path) -> frozenset[str]:
+    """The domain packages the handler module imports from (`planhub.<area>...`)."""
+    tree = ast.parse(handler_module.read_text())
+    modules = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+    modules += [alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names]
+    packages = {parts[1] for parts in (m.split(".") for m in modules) if parts[0] == "planhub" and len(parts) > 1}
+    return frozenset(packages & DOMAIN_PACKAGES)
+
+
+def _foreign(row: Figures) -> list[str]:
+    """The domain packages of other areas that the function's import loads."""
+    own = set(row.areas)
+    for area in row.areas:
+        own |= BUILT_ON.get(area, set())
+    return sorted((set(row.packages) & DOMAIN_PACKAGES) - own)
+
+
+def _summarise(
+    name: str, runs: list[dict[str, Any]], floor_runs: list[dict[str, Any]], areas: frozenset[str] = frozenset()
+) -> Figures:
     # Rounds interleave every target, so each run is compared with the floor of its own round:
     # a busy moment of the machine weighs on both sides of the ratio.
     return Figures(
@@ -106,6 +139,7 @@ def _summarise(name: str, runs: list[dict[str, Any]], floor_runs: list[dict[str,
         outcome=runs[-1]["outcome"],
         packages=runs[-1]["planhub_packages"],
         xray=bool(runs[-1]["xray_loaded"]),
+        areas=areas,
         import_ratio=statistics.median(r["import_s"] / f["import_s"] for r, f in zip(runs, floor_runs, strict=True)),
         total_ratio=statistics.median(
             (r["import_s"] + r["first_request_s"]) / (f["import_s"] + f["first_request_s"])
@@ -144,6 +178,7 @@ def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
                 function.handler_name,
                 REPO / "events" / f"{logical_id}.json",
                 _environment(function.environment),
+                _areas(function.code_uri / f"{function.handler.rpartition('.')[0]}.py"),
             )
         )
         contents = _package_contents(function.code_uri)
@@ -164,12 +199,14 @@ def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
     boto3_runs, library_runs = runs[targets[0].name], runs[targets[1].name]
     boto3_floor = _summarise(targets[0].name, boto3_runs, library_runs)
     rows = [boto3_floor] + [
-        _summarise(t.name, runs[t.name], library_runs) for t in targets[1:] if t.name not in crashed
+        _summarise(t.name, runs[t.name], library_runs, t.areas) for t in targets[1:] if t.name not in crashed
     ]
-    for row in rows:
-        foreign = set(row.packages) & DOMAIN_PACKAGES
-        if len(foreign) > 1:
-            notes.append(f"{row.name}: its import loads domain packages {sorted(foreign)}")
+    functions_rows = [r for r in rows if not r.name.startswith("floor")]
+    foreign_notes = [
+        f"{r.name} (area {', '.join(sorted(r.areas)) or 'none'}): loads {', '.join(_foreign(r))}"
+        for r in functions_rows
+        if _foreign(r)
+    ]
 
     print(f"median of {repeats} rounds, one fresh interpreter per function per round; ratios per round")
     width = max(len(r.name) for r in rows)
@@ -194,7 +231,10 @@ def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
     if authorizer is not None:
         per_round = [a["import_s"] / b["import_s"] for a, b in zip(runs["AuthorizerFunction"], boto3_runs, strict=True)]
         print(f"authorizer import: {statistics.median(per_round):.2f}x the boto3-only floor")
-    print("deployment packages: each CodeUri holds only its app.py" if not any("CodeUri" in n for n in notes) else "")
+    print(f"functions loading another area's domain code: {len(foreign_notes)} of {len(functions_rows)}")
+    for note in foreign_notes:
+        print(f"  {note}")
+    print("deployment packages: each CodeUri holds only its app.py" if not notes else "")
     for note in notes:
         print(f"  {note}")
 

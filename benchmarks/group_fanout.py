@@ -25,7 +25,7 @@ configure_process()
 from moto import mock_aws  # noqa: E402
 
 from benchmarks._dynamodb import metered  # noqa: E402
-from planhub.catalog.models import User  # noqa: E402
+from planhub.records.user import User  # noqa: E402
 from planhub.storage import Table  # noqa: E402
 from planhub.storage.codec import from_attributes  # noqa: E402
 from planhub_local import tokens  # noqa: E402

@@ -1,9 +1,9 @@
 """GET /admin/companies/{companyId}: read a company (staff only)."""
 
-from planhub.catalog.models import Company
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
 from planhub.http.responses import errors
+from planhub.records.company import Company
 
 catalog = CatalogService.from_environment()
 app = RestApi()

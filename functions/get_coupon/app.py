@@ -1,9 +1,9 @@
 """GET /admin/coupons/{code}: read a coupon (staff only)."""
 
-from planhub.catalog.models import Coupon
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
 from planhub.http.responses import errors
+from planhub.records.coupon import Coupon
 
 catalog = CatalogService.from_environment()
 app = RestApi()

@@ -1,9 +1,9 @@
 """GET /admin/los/{loId}: read a learning object (staff only)."""
 
-from planhub.catalog.models import LearningObject
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
 from planhub.http.responses import errors
+from planhub.records.learning_object import LearningObject
 
 catalog = CatalogService.from_environment()
 app = RestApi()

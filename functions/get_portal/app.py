@@ -1,9 +1,9 @@
 """GET /admin/portals/{portalId}: read a portal (staff only)."""
 
-from planhub.catalog.models import Portal
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
 from planhub.http.responses import errors
+from planhub.records.portal import Portal
 
 catalog = CatalogService.from_environment()
 app = RestApi()

@@ -1,9 +1,9 @@
 """GET /admin/products/{productId}: read a product (staff only)."""
 
-from planhub.catalog.models import Product
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
 from planhub.http.responses import errors
+from planhub.records.company import Product
 
 catalog = CatalogService.from_environment()
 app = RestApi()

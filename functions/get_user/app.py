@@ -1,9 +1,9 @@
 """GET /admin/portals/{portalId}/users/{userId}: read a user (staff only)."""
 
-from planhub.catalog.models import User
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
 from planhub.http.responses import errors
+from planhub.records.user import User
 
 catalog = CatalogService.from_environment()
 app = RestApi()

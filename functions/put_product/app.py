@@ -4,10 +4,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from planhub.catalog.models import Product, ProductBody
+from planhub.catalog.models import ProductBody
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
 from planhub.http.responses import errors
+from planhub.records.company import Product
 
 catalog = CatalogService.from_environment()
 app = RestApi()

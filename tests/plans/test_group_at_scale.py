@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from planhub.catalog.models import Group, GroupMember, User
+from planhub.records.group import Group, GroupMember
+from planhub.records.user import User
 from planhub.storage import Table
 from planhub.storage.codec import from_attributes
 from planhub_local.stack import LocalStack

@@ -18,37 +18,33 @@ from planhub.auth.claims import Claims
 from planhub.catalog.models import (
     AuditEntry,
     AuditPage,
-    Client,
     ClientBody,
-    ClientUsage,
     ClientView,
-    Company,
     CompanyBody,
-    Coupon,
     CouponBody,
-    CreditToken,
     CreditTokensBody,
     CreditTokensIssued,
     CreditTopUpBody,
-    Group,
     GroupBody,
-    GroupMember,
     GroupView,
-    LearningObject,
     LearningObjectBody,
-    Portal,
     PortalBody,
-    Product,
     ProductBody,
-    User,
     UserBody,
-    fingerprint,
 )
 from planhub.catalog.repository import CatalogRepository
 from planhub.errors import ConcurrentModification, Conflict, InvalidInput, NotFound
 from planhub.events import DomainEvent, EventType
 from planhub.ids import new_token
 from planhub.observability import logger
+from planhub.records.client import Client, ClientUsage
+from planhub.records.company import Company, Product, fingerprint
+from planhub.records.coupon import Coupon
+from planhub.records.credit_token import CreditToken
+from planhub.records.group import Group, GroupMember
+from planhub.records.learning_object import LearningObject
+from planhub.records.portal import Portal
+from planhub.records.user import User
 from planhub.settings import TableEnvironment, UsagePlanEnvironment
 from planhub.storage import (
     Check,

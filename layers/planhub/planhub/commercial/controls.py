@@ -32,10 +32,10 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from planhub.catalog.models import Client, Credits, Quota, RateLimit
 from planhub.commercial.periods import Window, quota_period, rate_window
 from planhub.errors import ConcurrentModification, Forbidden, LimitExceeded
 from planhub.observability import logger
+from planhub.records.client import Client, Credits, Quota, RateLimit
 from planhub.storage import Check, Expression, Table, TransactionCanceled, Update, Write
 from planhub.storage import keys as table_keys
 from planhub.storage.table import CancellationReason

@@ -17,12 +17,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from planhub.auth.claims import Claims
-from planhub.catalog.models import ClientUsage
 from planhub.commercial.controls import BILLING, BillableActivity, Charge
 from planhub.commercial.periods import usage_period
 from planhub.errors import Forbidden, InvalidInput, NotFound
 from planhub.events import DomainEvent
 from planhub.observability import logger, metrics
+from planhub.records.client import ClientUsage
 from planhub.settings import TableEnvironment
 from planhub.storage import Expression, Put, Table, TransactionCanceled, Update
 from planhub.storage import keys as table_keys

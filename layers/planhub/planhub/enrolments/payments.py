@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from planhub.catalog.models import Coupon, CreditTokenStatus, LearningObject, Price
 from planhub.enrolments.models import PaymentMethod
 from planhub.errors import InvalidInput, PaymentRequired
 from planhub.observability import logger, metrics
+from planhub.records.coupon import Coupon
+from planhub.records.credit_token import CreditTokenStatus
+from planhub.records.learning_object import LearningObject
+from planhub.records.price import Price
 from planhub.storage import Expression, Update, Write
 from planhub.storage import keys as table_keys
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from planhub.auth.claims import Claims
-from planhub.catalog.models import SIMPLE_ITEM_TYPES, LearningObject, LoType, User
 from planhub.enrolments.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
 from planhub.errors import Forbidden
+from planhub.records.learning_object import SIMPLE_ITEM_TYPES, LearningObject, LoType
+from planhub.records.user import User
 
 
 class Who(StrEnum):

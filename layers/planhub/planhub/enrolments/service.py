@@ -21,8 +21,6 @@ from urllib.parse import unquote
 
 from planhub import events
 from planhub.auth.claims import Claims
-from planhub.catalog.models import Coupon, LearningObject, LoType, Portal, User
-from planhub.catalog.repository import CatalogRepository
 from planhub.enrolments import permissions
 from planhub.enrolments.models import (
     NO_PARENT,
@@ -70,6 +68,11 @@ from planhub.events.idempotency import exactly_once
 from planhub.http.errors import status_of
 from planhub.ids import new_numeric_id
 from planhub.observability import logger
+from planhub.records.coupon import Coupon
+from planhub.records.learning_object import LearningObject, LoType
+from planhub.records.portal import Portal
+from planhub.records.repository import RecordRepository
+from planhub.records.user import User
 from planhub.settings import TableEnvironment
 from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
@@ -158,7 +161,7 @@ class EnrolmentService:
     def __init__(self, table: Table, gateway: Callable[[], PaymentGateway] = payment_gateway) -> None:
         self.table = table
         self.repository = EnrolmentRepository(table)
-        self.catalog = CatalogRepository(table)
+        self.records = RecordRepository(table)
         self._gateway = gateway
 
     @functools.cached_property
@@ -300,7 +303,7 @@ class EnrolmentService:
 
     def _find_student(self, portal_id: str, email: str) -> User | None:
         try:
-            return self.catalog.user_by_email(portal_id, email)
+            return self.records.user_by_email(portal_id, email)
         except NotFound:
             return None
 

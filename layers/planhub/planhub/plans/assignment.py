@@ -15,12 +15,14 @@ from enum import StrEnum
 from typing import Any
 
 from planhub import events
-from planhub.catalog.models import LearningObject, Portal, User
 from planhub.events import DomainEvent, EventType
 from planhub.ids import new_numeric_id
 from planhub.plans import enrolment_link
 from planhub.plans.enrolment_link import ActiveEnrolment
 from planhub.plans.models import Plan, active_plan_ref, due_index_keys, iso
+from planhub.records.learning_object import LearningObject
+from planhub.records.portal import Portal
+from planhub.records.user import User
 from planhub.storage import Expression, Put, Update, Write, not_exists
 from planhub.storage import keys as table_keys
 

@@ -24,12 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planhub import events
-from planhub.catalog.models import LoType
 from planhub.events import DomainEvent, EventType
 from planhub.observability import logger
 from planhub.plans.assignment import Assignment, Outcome, decide
 from planhub.plans.models import GroupPlan
 from planhub.plans.service import PlanService, now_utc
+from planhub.records.learning_object import LoType
 from planhub.storage import Table, TransactionCanceled
 from planhub.storage.table import TRANSACTION_LIMIT
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from planhub.auth.claims import Claims
-from planhub.catalog.models import User
 from planhub.errors import Forbidden
+from planhub.records.user import User
 
 
 def require_staff_for(claims: Claims, fields: list[str]) -> None:

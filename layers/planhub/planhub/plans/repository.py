@@ -11,12 +11,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from planhub.catalog.models import Group, LearningObject, Portal, User
-from planhub.catalog.repository import CatalogRepository
 from planhub.errors import NotFound
 from planhub.plans import enrolment_link
 from planhub.plans.assignment import Holdings
 from planhub.plans.models import GroupActivePlan, GroupPlan, Plan
+from planhub.records.group import Group
+from planhub.records.learning_object import LearningObject
+from planhub.records.portal import Portal
+from planhub.records.repository import RecordRepository
+from planhub.records.user import User
 from planhub.storage import Table
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
@@ -54,7 +57,7 @@ class GroupAssignmentContext:
 class PlanRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
-        self.catalog = CatalogRepository(table)
+        self.records = RecordRepository(table)
 
     # --- the portal, by id or by name, with what else the request reads -------------------
 
@@ -159,7 +162,7 @@ class PlanRepository:
         return Plan.from_item(item)
 
     def find_user(self, portal_id: str, user_id: str) -> User | None:
-        return self.catalog.find_user(portal_id, user_id)
+        return self.records.find_user(portal_id, user_id)
 
     def group_plans_for_members(self, portal_id: str, group_id: str) -> list[GroupPlan]:
         """The group's active assignments (one per LO), as members joining now receive them."""
@@ -169,7 +172,7 @@ class PlanRepository:
         return [GroupPlan.from_item(i) for i in items if i.get("entity") == GroupPlan.entity_type]
 
     def group_member_ids(self, portal_id: str, group_id: str) -> list[str]:
-        return self.catalog.group_member_ids(portal_id, group_id)
+        return self.records.group_member_ids(portal_id, group_id)
 
     def catalog_records(
         self, portal_ids: Iterable[str], lo_ids: Iterable[str], users: Iterable[tuple[str, str]]

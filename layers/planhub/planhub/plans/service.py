@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 from planhub import events
 from planhub.auth.claims import Claims
-from planhub.catalog.models import LearningObject, LoType
 from planhub.errors import ConcurrentModification, InvalidInput, NotFound
 from planhub.events import DomainEvent, EventType
 from planhub.ids import new_numeric_id
@@ -30,6 +29,7 @@ from planhub.plans.models import (
     PlanView,
 )
 from planhub.plans.repository import PlanRepository
+from planhub.records.learning_object import LearningObject, LoType
 from planhub.settings import TableEnvironment
 from planhub.storage import Put, Table, TransactionCanceled, not_exists
 

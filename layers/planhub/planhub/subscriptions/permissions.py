@@ -9,8 +9,8 @@ plans, which are theirs: only they and the company's admins see and change them.
 from __future__ import annotations
 
 from planhub.auth.claims import Claims, CompanyMembership
-from planhub.catalog.models import Company
 from planhub.errors import Forbidden
+from planhub.records.company import Company
 from planhub.subscriptions.models import PlanMethod, SubscriptionPlan
 
 

@@ -15,8 +15,8 @@ from itertools import islice
 from typing import Any
 
 from planhub import events
-from planhub.catalog.models import Company, Product
 from planhub.events import DomainEvent
+from planhub.records.company import Company, Product
 from planhub.storage import Delete, Expression, Put, Table, TransactionCanceled, Write, not_exists
 from planhub.storage import keys as table_keys
 from planhub.subscriptions import listing
