@@ -57,7 +57,7 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "PutUserFunction": (1, "one transaction: user, manager edges, outbox event"),
     "GetUserFunction": (1, "GetItem"),
     "PutGroupFunction": (2, "Query of the current members, one transaction: group, member changes, events"),
-    "GetGroupFunction": (2, "GetItem of the group, Query of its members (their own partition; 1 if co-located)"),
+    "GetGroupFunction": (1, "one Query of the group's partition: its item and its members' (a page per 1 MB)"),
     "PutLearningObjectFunction": (1, "one transaction: the LO and its outbox event"),
     "GetLearningObjectFunction": (1, "GetItem"),
     "PutCompanyFunction": (1, "one transaction: the company and its outbox event"),

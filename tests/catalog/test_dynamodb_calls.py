@@ -74,3 +74,14 @@ def test_issuing_credit_tokens_is_one_transaction(api: Api, given: Catalog) -> N
 
     assert answer.status == 200
     assert calls.operations() == ONE_TRANSACTION
+
+
+def test_reading_a_group_is_one_query_of_its_partition(api: Api, given: Catalog) -> None:
+    given.portal()
+    given.group("g-1", ["u-1", "u-2"])
+
+    with recorded() as calls:
+        answer = api.get("/admin/portals/p-acme/groups/g-1", token=given.staff)
+
+    assert answer.json() == {"portal_id": "p-acme", "id": "g-1", "title": "g-1", "members": ["u-1", "u-2"]}
+    assert calls.operations() == Counter({"Query": 1})

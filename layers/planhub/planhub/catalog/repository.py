@@ -29,11 +29,18 @@ class CatalogRepository(RecordRepository):
             raise NotFound(f"User {user_id} not found in portal {portal_id}")
         return user
 
-    def group(self, portal_id: str, group_id: str) -> Group:
-        item = self.table.get(table_keys.group(portal_id, group_id))
-        if item is None:
+    def group_with_member_ids(self, portal_id: str, group_id: str) -> tuple[Group, list[str]]:
+        """The group and its members: one Query of their shared partition (a page per 1 MB)."""
+        group: Group | None = None
+        members: list[str] = []
+        for item in self.table.query_all(table_keys.group_members_pk(portal_id, group_id), consistent=True):
+            if item["entity"] == Group.entity_type:
+                group = Group.from_item(item)
+            else:
+                members.append(item["user_id"])
+        if group is None:
             raise NotFound(f"Group {group_id} not found in portal {portal_id}")
-        return Group.from_item(item)
+        return group, members
 
     def learning_object(self, lo_id: str) -> LearningObject:
         item = self.table.get(table_keys.learning_object(lo_id))

@@ -219,8 +219,7 @@ class CatalogService:
 
     def get_group(self, claims: Claims, portal_id: str, group_id: str) -> GroupView:
         permissions.require_staff(claims)
-        group = self.repository.group(portal_id, group_id)
-        members = self.repository.group_member_ids(portal_id, group_id)
+        group, members = self.repository.group_with_member_ids(portal_id, group_id)
         return GroupView(portal_id=portal_id, id=group_id, title=group.title, members=members)
 
     # --- learning objects -----------------------------------------------------------------

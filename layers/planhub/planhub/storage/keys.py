@@ -39,12 +39,14 @@ def user_email_index(portal_id: str, email: str) -> str:
     return f"EMAIL#{portal_id}#{email.lower()}"
 
 
-def group(portal_id: str, group_id: str) -> Key:
-    return key(f"PORTAL#{portal_id}", f"GROUP#{group_id}")
-
-
 def group_members_pk(portal_id: str, group_id: str) -> str:
     return f"GROUP#{portal_id}#{group_id}"
+
+
+def group(portal_id: str, group_id: str) -> Key:
+    """The group's own item shares its members' partition ("GROUP" sorts before "MEMBER#"):
+    one Query reads a group whole."""
+    return key(group_members_pk(portal_id, group_id), "GROUP")
 
 
 def group_member(portal_id: str, group_id: str, user_id: str) -> Key:
