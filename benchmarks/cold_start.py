@@ -10,9 +10,10 @@ Each figure is the median over BENCH_REPEATS fresh interpreters (`python -I`, on
 the time to import the handler module with the function's own environment from template.yaml
 (plus the local stack's settings) and the layer on sys.path, the peak RSS after that import
 (`ru_maxrss` in the child), and the time to serve its sample event (events/<LogicalId>.json)
-once on moto. Floors: `boto3_only` imports boto3 and makes a client; `libraries` adds
-Powertools' REST resolver with validation and one pydantic model. The first request's
-floor is the libraries floor serving one GET.
+once on moto. The import is also given as the fastest of the runs, beside the floor's
+fastest: a busy machine only adds time. Floors: `boto3_only` imports boto3 and makes a
+client; `libraries` adds Powertools' REST resolver with validation and one pydantic model.
+The first request's floor is the libraries floor serving one GET.
 
 Also checked: each function's CodeUri holds only its own code, and which of the layer's
 domain packages its import loads. A function's area is the domain package its handler
@@ -59,6 +60,8 @@ class Figures:
     areas: frozenset[str] = frozenset()  # the domain packages its handler imports
     import_ratio: float = 1.0  # median, per round, of import / the libraries floor's import
     total_ratio: float = 1.0
+    best_import_s: float = 0.0  # the fastest import of all rounds
+    best_ratio: float = 1.0  # fastest import / the libraries floor's fastest import
 
 
 def _environment(function_environment: dict[str, str]) -> dict[str, str]:
@@ -145,6 +148,10 @@ def _summarise(
             (r["import_s"] + r["first_request_s"]) / (f["import_s"] + f["first_request_s"])
             for r, f in zip(runs, floor_runs, strict=True)
         ),
+        # A busy machine only ever adds time, so the fastest of the rounds is the figure least
+        # disturbed by it (timeit's reasoning); printed beside the median, not instead of it.
+        best_import_s=min(r["import_s"] for r in runs),
+        best_ratio=min(r["import_s"] for r in runs) / min(f["import_s"] for f in floor_runs),
     )
 
 
@@ -211,22 +218,28 @@ def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
     print(f"median of {repeats} rounds, one fresh interpreter per function per round; ratios per round")
     width = max(len(r.name) for r in rows)
     print(
-        f"{'function'.ljust(width)}  import ms  x libs  first req ms  cold total ms  x libs"
+        f"{'function'.ljust(width)}  import ms  x libs  best ms  x libs  first req ms  cold total ms  x libs"
         "  peak RSS MB  modules  xray  answer"
     )
     met = 0
+    met_best = 0
     for row in rows:
         total = row.import_s + row.first_request_s
         print(
             f"{row.name.ljust(width)}  {row.import_s * 1000:9.0f}  {row.import_ratio:6.2f}"
+            f"  {row.best_import_s * 1000:7.0f}  {row.best_ratio:6.2f}"
             f"  {row.first_request_s * 1000:12.0f}  {total * 1000:13.0f}  {row.total_ratio:6.2f}"
             f"  {row.rss_mb:11.1f}  {row.modules:7d}  {'yes' if row.xray else 'no':>4}  {row.outcome}"
         )
         if not row.name.startswith("floor"):
             met += row.import_ratio <= IMPORT_TARGET
+            met_best += row.best_ratio <= IMPORT_TARGET
     for name, why in crashed.items():
         print(f"{name.ljust(width)}  {why}")
-    print(f"\nimport within {IMPORT_TARGET}x the libraries floor: {met} of {len(rows) - 2} functions")
+    print(f"\nimport within {IMPORT_TARGET}x the libraries floor: {met} of {len(rows) - 2} functions (median ratio)")
+    print(
+        f"import within {IMPORT_TARGET}x the libraries floor: {met_best} of {len(rows) - 2} functions (fastest import)"
+    )
     authorizer = next((r for r in rows if r.name == "AuthorizerFunction"), None)
     if authorizer is not None:
         per_round = [a["import_s"] / b["import_s"] for a, b in zip(runs["AuthorizerFunction"], boto3_runs, strict=True)]
