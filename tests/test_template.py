@@ -105,3 +105,17 @@ def test_path_variables_at_one_level_share_one_name_as_api_gateway_requires() ->
 
     clashes = {"/".join(parent): sorted(found) for parent, found in names.items() if len(found) > 1}
     assert not clashes, clashes
+
+
+@pytest.mark.parametrize(
+    "logical_id",
+    sorted(f for f, fn in FUNCTIONS.items() if "STRIPE_SECRET_PARAMETER" in fn.environment),
+)
+def test_a_function_reading_the_stripe_secret_may_read_only_the_parameter_it_is_told(logical_id: str) -> None:
+    properties = TEMPLATE.resources[logical_id]["Properties"]
+
+    told = properties["Environment"]["Variables"]["STRIPE_SECRET_PARAMETER"]
+    readable = [p["SSMParameterReadPolicy"] for p in properties["Policies"] if "SSMParameterReadPolicy" in p]
+    assert told == {"Fn::Sub": "/${StripeSecretParameterName}"}
+    assert readable == [{"ParameterName": {"Ref": "StripeSecretParameterName"}}]
+    assert FUNCTIONS[logical_id].environment["STRIPE_SECRET_PARAMETER"] == "/planhub/stripe-secret-key"
