@@ -14,7 +14,6 @@ import functools
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -22,8 +21,20 @@ from urllib.parse import unquote
 from planhub import events
 from planhub.auth.claims import Claims
 from planhub.enrolments import permissions
+from planhub.enrolments.creation import (
+    Creation,
+    CreationBatch,
+    Gathered,
+    LabelledWrites,
+    NewEnrolment,
+    active_ref,
+    checked_creation,
+    creation_refused,
+    failed_item,
+    keys_without_portal,
+    learner_keys,
+)
 from planhub.enrolments.models import (
-    NO_PARENT,
     OPEN_STATUSES,
     CreatableStatus,
     Enrolment,
@@ -33,7 +44,6 @@ from planhub.enrolments.models import (
     EnrolmentCreateBody,
     EnrolmentHistoryPage,
     EnrolmentId,
-    EnrolmentItem,
     EnrolmentsCreateBody,
     EnrolmentStatus,
     EnrolmentUpdateBody,
@@ -43,41 +53,34 @@ from planhub.enrolments.models import (
 )
 from planhub.enrolments.payments import (
     COUPON_WRITE,
-    CREDIT_WRITE,
     Payment,
     PaymentGateway,
-    Settlement,
-    credit_token_refusal,
     payment_gateway,
     refund,
     settle,
 )
 from planhub.enrolments.plan_link import link_active_plan
-from planhub.enrolments.repository import EnrolmentRepository, Found
+from planhub.enrolments.repository import EnrolmentRepository
 from planhub.errors import (
     ConcurrentModification,
     Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
-    PaymentRequired,
     PlanhubError,
 )
 from planhub.events import DomainEvent, EventType
 from planhub.events.idempotency import exactly_once
-from planhub.http.errors import status_of
 from planhub.ids import new_numeric_id
 from planhub.observability import logger
-from planhub.records.coupon import Coupon
 from planhub.records.learning_object import LearningObject, LoType
 from planhub.records.portal import Portal
 from planhub.records.repository import RecordRepository
 from planhub.records.user import User
 from planhub.settings import TableEnvironment
-from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
+from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update, not_exists
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
-from planhub.storage.table import TRANSACTION_LIMIT
 
 TRANSACTION_ATTEMPTS = 3  # when only a TransactionConflict got in the way
 MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
@@ -112,49 +115,6 @@ def _json(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return value
-
-
-@dataclass(frozen=True)
-class NewEnrolment:
-    """One enrolment to create, as the request describes it."""
-
-    lo_id: str
-    parent_lo_id: str
-    parent_enrolment_id: int | None
-    status: EnrolmentStatus
-    due_date: datetime | None
-    start_date: datetime | None
-    data: dict[str, Any] | None
-    re_enrol: bool
-
-    @property
-    def has_parent(self) -> bool:
-        return self.parent_lo_id != NO_PARENT
-
-    @classmethod
-    def of_item(cls, item: EnrolmentItem) -> NewEnrolment:
-        return cls(
-            lo_id=item.loId,
-            parent_lo_id=item.parentLoId,
-            parent_enrolment_id=item.parentEnrolmentId,
-            status=EnrolmentStatus(item.status),
-            due_date=item.dueDate,
-            start_date=item.startDate,
-            data=item.data,
-            re_enrol=item.reEnrol,
-        )
-
-
-class _Writes:
-    """A change's writes, each with a label, to tell which one a cancellation refused (see _Batch)."""
-
-    def __init__(self) -> None:
-        self.labels: list[str] = []
-        self.writes: list[Write] = []
-
-    def add(self, label: str, write: Write) -> None:
-        self.labels.append(label)
-        self.writes.append(write)
 
 
 class EnrolmentService:
@@ -229,14 +189,14 @@ class EnrolmentService:
                 raise Forbidden(f"You are not a user of portal {portal.id}")
             learner = User.from_item(found)
         outcomes: ItemOutcomes = {}
-        creations: list[tuple[str, _Creation]] = []
+        creations: list[tuple[str, Creation]] = []
         for item, request in zip(body.items, requests, strict=True):
             outcomes[item.loId] = {}  # answered in the request's order
             try:
                 payment = Payment.for_item(item.loId, body.paymentMethod, body.coupon, body.paymentOptions)
                 prepared = self._prepare(claims, gathered, learner, request, payment, notify=body.notify)
             except Exception as error:  # noqa: BLE001 - the other items' outcomes must still be answered
-                outcomes[item.loId] = _failed_item(item.loId, error)
+                outcomes[item.loId] = failed_item(item.loId, error)
                 continue
             if isinstance(prepared, int):
                 outcomes[item.loId] = {"200": {"id": prepared}}  # the active enrolment
@@ -251,7 +211,7 @@ class EnrolmentService:
                 try:
                     enrolment_id = self._written(claims, creation, outcome, recalculate=body.reCalculate)
                 except Exception as error:  # noqa: BLE001 - the other items' outcomes must still be answered
-                    outcomes[lo_id] = _failed_item(lo_id, error)
+                    outcomes[lo_id] = failed_item(lo_id, error)
                 else:
                     outcomes[lo_id] = {"200": {"id": enrolment_id}}
         return outcomes
@@ -263,7 +223,7 @@ class EnrolmentService:
         student_email: str | None,
         requests: list[NewEnrolment],
         coupon: str | None,
-    ) -> _Gathered:
+    ) -> Gathered:
         """Every read the creation needs: one BatchGetItem when `instance` is the portal's id.
 
         The keys that hold the portal's id (the caller's user record, the active enrolment and
@@ -276,14 +236,14 @@ class EnrolmentService:
         email = unquote(student_email) if student_email is not None else None
         own = email is None
 
-        def learner_keys(portal_id: str, student: User | None) -> list[Key]:
+        def keys_of_learner(portal_id: str, student: User | None) -> list[Key]:
             learner_id = claims.sub if own else (student.id if student else None)
-            return _learner_keys(portal_id, learner_id, requests, own=own)
+            return learner_keys(portal_id, learner_id, requests, own=own)
 
         student = self._find_student(instance, email) if email is not None else None
-        fixed = _keys_without_portal(requests, coupon)
+        fixed = keys_without_portal(requests, coupon)
         by_id, by_name = table_keys.portal(instance), table_keys.portal_name(instance)
-        found = self.repository.found([by_id, by_name, *fixed, *learner_keys(instance, student)])
+        found = self.repository.found([by_id, by_name, *fixed, *keys_of_learner(instance, student)])
         portal_item = found.get(by_id)
         if portal_item is None:
             alias = found.get(by_name)
@@ -291,7 +251,7 @@ class EnrolmentService:
                 raise NotFound(f"Portal {instance} not found")
             portal_id = str(alias["portal_id"])
             student = self._find_student(portal_id, email) if email is not None else None
-            more = self.repository.found([table_keys.portal(portal_id), *learner_keys(portal_id, student)])
+            more = self.repository.found([table_keys.portal(portal_id), *keys_of_learner(portal_id, student)])
             portal_item = more.get(table_keys.portal(portal_id))
             if portal_item is None:
                 raise NotFound(f"Portal {portal_id} not found")
@@ -299,7 +259,7 @@ class EnrolmentService:
         portal = Portal.from_item(portal_item)
         if email is not None and student is None:
             raise NotFound(f"User {email} not found in portal {portal.id}")
-        return _Gathered(portal=portal, student=student, found=found)
+        return Gathered(portal=portal, student=student, found=found)
 
     def _find_student(self, portal_id: str, email: str) -> User | None:
         try:
@@ -310,17 +270,17 @@ class EnrolmentService:
     def _prepare(
         self,
         claims: Claims,
-        gathered: _Gathered,
+        gathered: Gathered,
         learner: User | None,
         request: NewEnrolment,
         payment: Payment,
         *,
         notify: bool,
-    ) -> int | _Creation:
+    ) -> int | Creation:
         """The active enrolment's id, or the new enrolment with its writes (and its payment made)."""
         portal = gathered.portal
         portal_id = portal.id
-        context = _checked(claims, gathered, learner, request, payment)
+        context = checked_creation(claims, gathered, learner, request, payment)
         if context.active_id is not None and not request.re_enrol:
             return context.active_id
         now = _now()
@@ -355,9 +315,9 @@ class EnrolmentService:
             created_by=claims.sub,
             updated_at=now,
         )
-        writes = _Writes()
+        writes = LabelledWrites()
         writes.add("enrolment", Put(enrolment.to_item(), not_exists()))
-        writes.add("active", _active_ref(enrolment, context.active_id))
+        writes.add("active", active_ref(enrolment, context.active_id))
         if context.active_id is not None:
             writes.add("archive", _archive(context.active_id, claims.sub, now))
         writes.add(
@@ -394,9 +354,9 @@ class EnrolmentService:
         writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_CREATED, created, actor=claims.sub)))
         if enrolment.status is EnrolmentStatus.COMPLETED:
             writes.add("event", events.record(_completed_event(enrolment, claims.sub)))
-        return _Creation(request=request, payment=payment, enrolment=enrolment, settlement=settlement, writes=writes)
+        return Creation(request=request, payment=payment, enrolment=enrolment, settlement=settlement, writes=writes)
 
-    def _create(self, creations: list[_Creation]) -> list[int | Exception]:
+    def _create(self, creations: list[Creation]) -> list[int | Exception]:
         """Writes the creations in as few transactions as their items allow; each answered on its own.
 
         Creations share a transaction (up to 100 writes) while they touch different items; one
@@ -406,18 +366,18 @@ class EnrolmentService:
         the error that refused it.
         """
         outcomes: dict[int, int | Exception] = {}
-        batch = _Batch()
+        batch = CreationBatch()
         for position, creation in enumerate(creations):
             if not batch.fits(creation):
                 self._write_together(creations, batch.positions, outcomes)
-                batch = _Batch()
+                batch = CreationBatch()
             batch.add(position, creation)
         if batch.positions:
             self._write_together(creations, batch.positions, outcomes)
         return [outcomes[position] for position in range(len(creations))]
 
     def _write_together(
-        self, creations: list[_Creation], positions: list[int], outcomes: dict[int, int | Exception]
+        self, creations: list[Creation], positions: list[int], outcomes: dict[int, int | Exception]
     ) -> None:
         """One transaction for the creations at `positions`. When some of them are refused, they
         are answered from the items their failed conditions give back, and the transaction is
@@ -425,7 +385,7 @@ class EnrolmentService:
         pending = positions
         conflicts = 0
         while pending:
-            batch = _Batch.of(creations, pending)
+            batch = CreationBatch.of(creations, pending)
             try:
                 self.table.transact(batch.writes)
             except TransactionCanceled as canceled:
@@ -449,20 +409,20 @@ class EnrolmentService:
                 return
 
     def _refused(
-        self, creation: _Creation, refused: dict[str, dict[str, Any] | None], canceled: TransactionCanceled
+        self, creation: Creation, refused: dict[str, dict[str, Any] | None], canceled: TransactionCanceled
     ) -> int | Exception:
         refund(self._gateway(), creation.settlement, creation.enrolment.id)
         if canceled.is_conflict:
             error: PlanhubError = ConcurrentModification("Concurrent requests got in the way; try again")
         else:
             try:
-                return _creation_refused(refused, creation.request, creation.enrolment, creation.payment)
+                return creation_refused(refused, creation.request, creation.enrolment, creation.payment)
             except PlanhubError as refusal:
                 error = refusal
         error.__cause__ = canceled
         return error
 
-    def _written(self, claims: Claims, creation: _Creation, outcome: int | Exception, *, recalculate: bool) -> int:
+    def _written(self, claims: Claims, creation: Creation, outcome: int | Exception, *, recalculate: bool) -> int:
         """The id a creation is answered with, its parents' completion recomputed if asked; or its error, raised."""
         if isinstance(outcome, Exception):
             raise outcome
@@ -471,7 +431,7 @@ class EnrolmentService:
             self._complete_chain(parent_id, claims.sub)
         return outcome
 
-    def _transact(self, writes: _Writes) -> None:
+    def _transact(self, writes: LabelledWrites) -> None:
         """The transaction, retried when only a concurrent transaction got in its way."""
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
@@ -561,7 +521,7 @@ class EnrolmentService:
         sets += ["version = :version", "updated_at = :now"]
         placeholders.update({":version": version, ":now": _json(now), ":expected": enrolment.version, ":false": False})
         text = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        writes = _Writes()
+        writes = LabelledWrites()
         writes.add(
             "enrolment",
             Update(
@@ -694,7 +654,7 @@ class EnrolmentService:
                 "updated_at": now,
             }
         )
-        writes = _Writes()
+        writes = LabelledWrites()
         writes.add(
             "enrolment",
             Update(
@@ -810,240 +770,6 @@ def _require_may_update(
             f"You may not change the status of this {lo.type.value} enrolment "
             f"from {enrolment.status.value} to {to_status.value}"
         )
-
-
-@dataclass
-class _Gathered:
-    """What a creating request read: its portal, the student it names, every item's records."""
-
-    portal: Portal
-    student: User | None
-    found: Found
-    coupon_uses: int = 0  # uses of the request's coupon its earlier items take
-
-
-@dataclass(frozen=True)
-class _Enrolling:
-    """What creating one enrolment found in the table."""
-
-    lo: LearningObject
-    learner: User
-    parent: Enrolment | None
-    active_id: int | None
-    plan_ref: dict[str, Any] | None
-    coupon: Coupon | None
-
-
-@dataclass(frozen=True)
-class _Creation:
-    """One enrolment ready to be written: its writes, and the payment already made for it."""
-
-    request: NewEnrolment
-    payment: Payment
-    enrolment: Enrolment
-    settlement: Settlement
-    writes: _Writes
-
-
-class _Batch:
-    """Creations' writes for one transaction, each write remembering whose it is.
-
-    A transaction may touch an item once: a creation fits while its writes touch items not
-    yet in the batch, except a check equal to one already in it (siblings' parent), sent once.
-    """
-
-    def __init__(self) -> None:
-        self.positions: list[int] = []
-        self.writes: list[Write] = []
-        self._owners: list[list[tuple[int, str]]] = []  # per write: (creation's position, label)
-        self._at: dict[tuple[str, str], int] = {}  # item -> its write's index
-
-    @classmethod
-    def of(cls, creations: list[_Creation], positions: list[int]) -> _Batch:
-        batch = cls()
-        for position in positions:
-            batch.add(position, creations[position])
-        return batch
-
-    def fits(self, creation: _Creation) -> bool:
-        added = 0
-        for write in creation.writes.writes:
-            at = self._at.get(_item_of(write))
-            if at is None:
-                added += 1
-            elif not (isinstance(write, Check) and write == self.writes[at]):
-                return False
-        return len(self.writes) + added <= TRANSACTION_LIMIT
-
-    def add(self, position: int, creation: _Creation) -> None:
-        self.positions.append(position)
-        for label, write in zip(creation.writes.labels, creation.writes.writes, strict=True):
-            item = _item_of(write)
-            at = self._at.get(item)
-            if at is None:
-                at = self._at[item] = len(self.writes)
-                self.writes.append(write)
-                self._owners.append([])
-            self._owners[at].append((position, label))
-
-    def refused(self, canceled: TransactionCanceled) -> dict[int, dict[str, dict[str, Any] | None]]:
-        """Position -> {label: the stored item}, for every creation a failed condition refused."""
-        refused: dict[int, dict[str, dict[str, Any] | None]] = {}
-        for index in canceled.failed_conditions():
-            for position, label in self._owners[index] if index < len(self._owners) else []:
-                refused.setdefault(position, {})[label] = canceled.reasons[index].item
-        return refused
-
-
-def _item_of(write: Write) -> tuple[str, str]:
-    key = write.item if isinstance(write, Put) else write.key
-    return str(key["PK"]), str(key["SK"])
-
-
-def _failed_item(lo_id: str, error: Exception) -> dict[str, dict[str, int | str]]:
-    """A many-LO item's answer when it was not enrolled: its error's status code and message."""
-    if isinstance(error, PlanhubError):
-        return {str(int(status_of(error))): {"message": error.message}}
-    logger.error("enrolment item failed", extra={"lo_id": lo_id}, exc_info=error)
-    return {"500": {"message": "Internal error: this item was not enrolled"}}
-
-
-def _keys_without_portal(requests: list[NewEnrolment], coupon: str | None) -> list[Key]:
-    """The keys of a creation that do not hold the portal's id: LOs, parent enrolments, the coupon."""
-    keys = []
-    for request in requests:
-        keys.append(table_keys.learning_object(request.lo_id))
-        if request.has_parent:
-            keys.append(table_keys.learning_object(request.parent_lo_id))
-        if request.parent_enrolment_id:
-            keys.append(table_keys.enrolment(request.parent_enrolment_id))
-    if coupon:
-        keys.append(table_keys.coupon(coupon))
-    return keys
-
-
-def _learner_keys(portal_id: str, learner_id: str | None, requests: list[NewEnrolment], *, own: bool) -> list[Key]:
-    """The keys that hold the portal's id: the learner's user record when they enrol themselves,
-    and their active enrolment and plan refs of each LO; none while the learner is unknown
-    (a student the email index did not find)."""
-    if learner_id is None:
-        return []
-    keys = [table_keys.user(portal_id, learner_id)] if own else []
-    for request in requests:
-        keys.append(table_keys.active_enrolment(portal_id, learner_id, request.lo_id))
-        keys.append(table_keys.active_plan(portal_id, learner_id, request.lo_id))
-    return keys
-
-
-def _checked(
-    claims: Claims, gathered: _Gathered, learner: User | None, request: NewEnrolment, payment: Payment
-) -> _Enrolling:
-    """One creation's records, checked in the order its refusals take precedence."""
-    found = gathered.found
-    portal_id = gathered.portal.id
-    learner_id = learner.id if learner else claims.sub
-    lo_item = found.get(table_keys.learning_object(request.lo_id))
-    lo = LearningObject.from_item(lo_item) if lo_item else None
-    if lo is None or not lo.available_in(portal_id):
-        raise NotFound(f"Learning object {request.lo_id} not found in portal {portal_id}")
-    if learner is None:
-        learner_item = found.get(table_keys.user(portal_id, learner_id))
-        if learner_item is None:
-            raise Forbidden(f"You are not a user of portal {portal_id}")
-        learner = User.from_item(learner_item)
-    parent_lo_item = found.get(table_keys.learning_object(request.parent_lo_id)) if request.has_parent else None
-    parent_item = found.get(table_keys.enrolment(request.parent_enrolment_id)) if request.parent_enrolment_id else None
-    parent = _checked_parent(request, portal_id, learner_id, parent_lo_item, parent_item)
-    active = found.get(table_keys.active_enrolment(portal_id, learner_id, request.lo_id))
-    coupon_item = found.get(table_keys.coupon(payment.coupon)) if payment.coupon else None
-    coupon = Coupon.from_item(coupon_item) if coupon_item else None
-    if coupon is not None and gathered.coupon_uses:
-        coupon = coupon.model_copy(update={"uses": coupon.uses + gathered.coupon_uses})
-    return _Enrolling(
-        lo=lo,
-        learner=learner,
-        parent=parent,
-        active_id=int(active["enrolment_id"]) if active else None,
-        plan_ref=found.get(table_keys.active_plan(portal_id, learner_id, request.lo_id)),
-        coupon=coupon,
-    )
-
-
-def _checked_parent(
-    request: NewEnrolment,
-    portal_id: str,
-    learner_id: str,
-    parent_lo_item: dict[str, Any] | None,
-    parent_item: dict[str, Any] | None,
-) -> Enrolment | None:
-    """The course -> module -> item hierarchy: the parent enrolment, or None at the top."""
-    if not request.has_parent:
-        if request.parent_enrolment_id is not None:
-            raise InvalidInput("parentEnrolmentId: given without a parent learning object (parentLoId is 0)")
-        return None
-    parent_lo = LearningObject.from_item(parent_lo_item) if parent_lo_item else None
-    if parent_lo is None or not parent_lo.available_in(portal_id) or request.lo_id not in parent_lo.children:
-        raise InvalidInput(f"Learning object {request.lo_id} is not a child of learning object {request.parent_lo_id}")
-    if request.parent_enrolment_id is None:
-        raise InvalidInput("parentEnrolmentId: required when enrolling under a parent learning object")
-    return _checked_parent_enrolment(request, portal_id, learner_id, parent_item)
-
-
-def _checked_parent_enrolment(
-    request: NewEnrolment, portal_id: str, learner_id: str, parent_item: dict[str, Any] | None
-) -> Enrolment:
-    """The parent enrolment as read, or as its failed check in the transaction gave it back."""
-    if parent_item is None:
-        raise InvalidInput(f"parentEnrolmentId: enrolment {request.parent_enrolment_id} does not exist")
-    parent = Enrolment.from_item(parent_item)
-    if parent.user_id != learner_id or parent.portal_id != portal_id:
-        raise InvalidInput(f"parentEnrolmentId: enrolment {parent.id} is not this user's")
-    if parent.lo_id != request.parent_lo_id:
-        raise InvalidInput(f"parentEnrolmentId: enrolment {parent.id} is not in learning object {request.parent_lo_id}")
-    if parent.archived:
-        raise InvalidInput(f"parentEnrolmentId: enrolment {parent.id} is archived")
-    return parent
-
-
-def _active_ref(enrolment: Enrolment, replaced: int | None) -> Put:
-    item = {
-        **table_keys.active_enrolment(enrolment.portal_id, enrolment.user_id, enrolment.lo_id),
-        "entity": "active_enrolment",
-        "enrolment_id": enrolment.id,
-        "portal_id": enrolment.portal_id,
-        "user_id": enrolment.user_id,
-        "lo_id": enrolment.lo_id,
-    }
-    if replaced is None:
-        return Put(item, not_exists())
-    # The ref moves from the archived enrolment to the new one, if nobody moved it meanwhile.
-    return Put(item, Expression("enrolment_id = :replaced", values={":replaced": replaced}))
-
-
-def _creation_refused(
-    refused: dict[str, dict[str, Any] | None], request: NewEnrolment, enrolment: Enrolment, payment: Payment
-) -> int:
-    """Turns a refused creation into its answer: the id that won a race, or a domain error."""
-    portal_id = enrolment.portal_id
-    if "parent" in refused:
-        # The parent changed between the read and the transaction: answered as a read now would be.
-        _checked_parent_enrolment(request, portal_id, enrolment.user_id, refused["parent"])
-        raise ConcurrentModification("The parent enrolment changed while enrolling; try again")
-    if "active" in refused:
-        stored = refused["active"]
-        if not request.re_enrol and stored is not None:
-            return int(stored["enrolment_id"])  # a concurrent request enrolled first
-        raise ConcurrentModification("The active enrolment changed while re-enrolling; try again")
-    if CREDIT_WRITE in refused:
-        raise PaymentRequired(credit_token_refusal(refused[CREDIT_WRITE], portal_id, request.lo_id))
-    if COUPON_WRITE in refused:
-        raise PaymentRequired(f"Coupon {payment.coupon} has been used up")
-    if "archive" in refused:
-        raise ConcurrentModification("The enrolment to re-enrol was archived meanwhile; try again")
-    raise ConcurrentModification(f"The enrolment could not be written ({', '.join(sorted(refused))}); try again")
-
-
-# --- records and events ------------------------------------------------------------------
 
 
 def _change(
