@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from planhub.storage.api_keys import UsagePlanKeys, key_name
 from planhub_local.stack import LocalStack
-from tests.conftest import Catalog
+from tests.conftest import Api, Catalog
 
 PLAN = "planhub-subscription-plans"
 KEY_1, KEY_2, KEY_3, OTHER = (
@@ -61,3 +61,33 @@ def test_putting_a_company_through_the_api_registers_its_keys(stack: LocalStack,
         stack.template.resources["SubscriptionPlansUsagePlan"]["Properties"]["UsagePlanName"]
     )
     assert keys_on_plan(boto3.client("apigateway", region_name="us-east-1"), plan_name) == {KEY_1}
+
+
+def test_a_key_another_company_holds_is_409_and_writes_nothing(api: Api, given: Catalog) -> None:
+    given.company("co-1", [KEY_1])
+
+    answer = api.put("/admin/companies/co-2", {"name": "Two", "api_keys": [KEY_2, KEY_1]}, token=given.staff)
+
+    assert answer.status == 409
+    assert KEY_1 not in answer.body
+    assert api.get("/admin/companies/co-2", token=given.staff).status == 404
+
+
+def test_a_company_keeps_its_keys_when_another_is_refused_one_of_them(
+    api: Api, stack: LocalStack, given: Catalog
+) -> None:
+    given.company("co-1", [KEY_1])
+
+    api.put("/admin/companies/co-2", {"name": "Two", "api_keys": [KEY_1]}, token=given.staff)
+
+    plan_name = stack.template.resolve(
+        stack.template.resources["SubscriptionPlansUsagePlan"]["Properties"]["UsagePlanName"]
+    )
+    assert keys_on_plan(boto3.client("apigateway", region_name="us-east-1"), plan_name) == {KEY_1}
+
+
+def test_a_key_that_cannot_travel_in_a_header_is_400(api: Api, given: Catalog) -> None:
+    answer = api.put("/admin/companies/co-1", {"name": "One", "api_keys": ["key-with a-space-0123"]}, token=given.staff)
+
+    assert answer.status == 400
+    assert "api_keys" in answer.json()["message"]

@@ -98,8 +98,12 @@ class LearningObjectBody(Body):
 
 class CompanyBody(Body):
     name: Title
-    # API Gateway accepts keys of 20 to 128 characters (they are registered on its usage plan).
-    api_keys: Annotated[list[Annotated[str, StringConstraints(min_length=20, max_length=128)]], Field(max_length=20)]
+    # API Gateway accepts keys of 20 to 128 characters (they are registered on its usage plan);
+    # a key travels in a header, so it is printable ASCII without spaces.
+    api_keys: Annotated[
+        list[Annotated[str, StringConstraints(min_length=20, max_length=128, pattern=r"^[!-~]+$")]],
+        Field(max_length=20),
+    ]
 
 
 class ProductBody(Body):

@@ -27,6 +27,15 @@ class UsagePlanNotFound(Exception):
     pass
 
 
+class ApiKeyTaken(Exception):
+    """The key's value is already registered (to another company): API Gateway keeps values
+    unique. The message never holds the key: exceptions end up in logs."""
+
+    def __init__(self, api_key: str) -> None:
+        super().__init__("an API key is registered to another company")
+        self.api_key = api_key
+
+
 class UsagePlanKeys:
     def __init__(self, usage_plan_name: str, client: APIGatewayClient | None = None) -> None:
         self.usage_plan_name = usage_plan_name
@@ -55,15 +64,31 @@ class UsagePlanKeys:
             found.update({k["name"]: dict(k) for k in page.get("items", []) if k.get("name", "").startswith(prefix)})
         return found
 
-    def replace(self, company_id: str, api_keys: Sequence[str]) -> None:
-        """Makes the company's registered keys exactly `api_keys` (idempotent: a retried PUT converges)."""
+    def register(self, company_id: str, api_keys: Sequence[str]) -> None:
+        """Registers those of `api_keys` the company does not have yet (idempotent).
+
+        An API key value is unique in API Gateway: a value another company holds raises
+        `ApiKeyTaken`, before anything of this company's record is written.
+        """
         registered = self._registered(company_id)
-        wanted = {key_name(company_id, key): key for key in api_keys}
-        missing = {name: value for name, value in wanted.items() if name not in registered}
+        missing = {key_name(company_id, key): key for key in api_keys}
+        missing = {name: value for name, value in missing.items() if name not in registered}
         plan_id = self.usage_plan_id() if missing else ""
         for name, value in missing.items():
-            created = self.client.create_api_key(name=name, value=value, enabled=True)
+            try:
+                created = self.client.create_api_key(name=name, value=value, enabled=True)
+            except self.client.exceptions.ConflictException as error:
+                raise ApiKeyTaken(value) from error
             self.client.create_usage_plan_key(usagePlanId=plan_id, keyId=created["id"], keyType="API_KEY")
-        for name, key in registered.items():
+
+    def drop_all_but(self, company_id: str, api_keys: Sequence[str]) -> None:
+        """Deletes the company's registered keys that are not in `api_keys`."""
+        wanted = {key_name(company_id, key) for key in api_keys}
+        for name, key in self._registered(company_id).items():
             if name not in wanted:
                 self.client.delete_api_key(apiKey=key["id"])
+
+    def replace(self, company_id: str, api_keys: Sequence[str]) -> None:
+        """Makes the company's registered keys exactly `api_keys` (idempotent: a retried PUT converges)."""
+        self.register(company_id, api_keys)
+        self.drop_all_but(company_id, api_keys)
