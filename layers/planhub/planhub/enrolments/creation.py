@@ -24,7 +24,6 @@ from planhub.enrolments.payments import (
     Settlement,
     credit_token_refusal,
 )
-from planhub.enrolments.repository import Found
 from planhub.errors import (
     ConcurrentModification,
     Forbidden,
@@ -39,7 +38,7 @@ from planhub.records.coupon import Coupon
 from planhub.records.learning_object import LearningObject
 from planhub.records.portal import Portal
 from planhub.records.user import User
-from planhub.storage import Check, Expression, Put, TransactionCanceled, Write, not_exists
+from planhub.storage import Check, Expression, Found, Put, TransactionCanceled, Write, not_exists
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
 from planhub.storage.table import TRANSACTION_LIMIT

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from planhub.enrolments.models import Enrolment, EnrolmentChange, EnrolmentChild
 from planhub.errors import InvalidInput, NotFound
 from planhub.storage import Table
 from planhub.storage import keys as table_keys
-from planhub.storage.keys import Key
 from planhub.storage.table import Page, decode_cursor
-
-
-class Found:
-    """Items of one BatchGetItem, addressed by the keys they were asked for."""
-
-    def __init__(self, items: Sequence[dict[str, Any]]) -> None:
-        self._items = {(i["PK"], i["SK"]): i for i in items}
-
-    def get(self, key: Key | None) -> dict[str, Any] | None:
-        return None if key is None else self._items.get((key["PK"], key["SK"]))
-
-    def including(self, other: Found) -> Found:
-        """These items and another read's (the other's win where both hold a key)."""
-        return Found([*self._items.values(), *other._items.values()])
 
 
 @dataclass(frozen=True)
@@ -49,10 +32,6 @@ class EnrolmentRepository:
         if enrolment is None:
             raise NotFound(f"Enrolment {enrolment_id} not found")
         return enrolment
-
-    def found(self, keys: Sequence[Key | None], *, consistent: bool = False) -> Found:
-        wanted = [k for k in keys if k is not None]
-        return Found(self.table.get_many(wanted, consistent=consistent) if wanted else [])
 
     def family(self, parent_enrolment_id: int) -> Family:
         """The parent and its child records in one strongly consistent Query.

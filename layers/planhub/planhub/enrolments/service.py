@@ -74,7 +74,6 @@ from planhub.events.idempotency import exactly_once
 from planhub.ids import new_numeric_id
 from planhub.observability import logger
 from planhub.records.learning_object import LearningObject, LoType
-from planhub.records.portal import Portal
 from planhub.records.repository import RecordRepository
 from planhub.records.user import User
 from planhub.settings import TableEnvironment
@@ -236,27 +235,19 @@ class EnrolmentService:
         email = unquote(student_email) if student_email is not None else None
         own = email is None
 
-        def keys_of_learner(portal_id: str, student: User | None) -> list[Key]:
+        student: User | None = None
+
+        def keys_of_learner(portal_id: str) -> list[Key]:
+            # A student is known by email: their id, in the keys, comes from the portal's index.
+            nonlocal student
+            if email is not None:
+                student = self._find_student(portal_id, email)
             learner_id = claims.sub if own else (student.id if student else None)
             return learner_keys(portal_id, learner_id, requests, own=own)
 
-        student = self._find_student(instance, email) if email is not None else None
-        fixed = keys_without_portal(requests, coupon)
-        by_id, by_name = table_keys.portal(instance), table_keys.portal_name(instance)
-        found = self.repository.found([by_id, by_name, *fixed, *keys_of_learner(instance, student)])
-        portal_item = found.get(by_id)
-        if portal_item is None:
-            alias = found.get(by_name)
-            if alias is None:
-                raise NotFound(f"Portal {instance} not found")
-            portal_id = str(alias["portal_id"])
-            student = self._find_student(portal_id, email) if email is not None else None
-            more = self.repository.found([table_keys.portal(portal_id), *keys_of_learner(portal_id, student)])
-            portal_item = more.get(table_keys.portal(portal_id))
-            if portal_item is None:
-                raise NotFound(f"Portal {portal_id} not found")
-            found = found.including(more)
-        portal = Portal.from_item(portal_item)
+        portal, found = self.records.read_in_portal(
+            instance, keys_of_learner, keys_without_portal(requests, coupon), consistent=False
+        )
         if email is not None and student is None:
             raise NotFound(f"User {email} not found in portal {portal.id}")
         return Gathered(portal=portal, student=student, found=found)
@@ -484,7 +475,7 @@ class EnrolmentService:
         """The LO (type, assessors) and, unless the caller is the learner, the learner (managers)."""
         lo_key = table_keys.learning_object(enrolment.lo_id)
         user_key = None if claims.sub == enrolment.user_id else table_keys.user(enrolment.portal_id, enrolment.user_id)
-        found = self.repository.found([lo_key, user_key])
+        found = self.table.found([lo_key, user_key])
         user_item = found.get(user_key)
         return self._lo_of(enrolment, found.get(lo_key)), User.from_item(user_item) if user_item else None
 

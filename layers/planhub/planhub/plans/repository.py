@@ -7,9 +7,8 @@ portal is addressed by id (two when by name).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from planhub.errors import NotFound
 from planhub.plans import enrolment_link
@@ -20,15 +19,9 @@ from planhub.records.learning_object import LearningObject
 from planhub.records.portal import Portal
 from planhub.records.repository import RecordRepository
 from planhub.records.user import User
-from planhub.storage import Table
+from planhub.storage import Found, Table
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
-
-Items = dict[tuple[str, str], dict[str, Any]]
-
-
-def _id(key: Key) -> tuple[str, str]:
-    return key["PK"], key["SK"]
 
 
 @dataclass(frozen=True)
@@ -61,26 +54,8 @@ class PlanRepository:
 
     # --- the portal, by id or by name, with what else the request reads -------------------
 
-    def _read_in_portal(
-        self, instance: str, keys_in: Callable[[str], list[Key]], more: Sequence[Key] = ()
-    ) -> tuple[Portal, Items]:
-        """The portal `instance` names (its id, else its name) and `keys_in(portal_id)`, read together."""
-        found = self._read([table_keys.portal(instance), table_keys.portal_name(instance), *keys_in(instance), *more])
-        portal_item = found.get(_id(table_keys.portal(instance)))
-        if portal_item is not None:
-            return Portal.from_item(portal_item), found
-        alias = found.get(_id(table_keys.portal_name(instance)))
-        if alias is None:
-            raise NotFound(f"Portal {instance} not found")
-        portal_id = str(alias["portal_id"])
-        found.update(self._read([table_keys.portal(portal_id), *keys_in(portal_id)]))
-        portal_item = found.get(_id(table_keys.portal(portal_id)))
-        if portal_item is None:
-            raise NotFound(f"Portal {instance} not found")
-        return Portal.from_item(portal_item), found
-
-    def _read(self, keys: Iterable[Key]) -> Items:
-        return {(i["PK"], i["SK"]): i for i in self.table.get_many(list(keys), consistent=True)}
+    def _read(self, keys: Sequence[Key]) -> Found:
+        return self.table.found(keys, consistent=True)
 
     def user_assignment_context(self, instance: str, lo_id: str, user_id: str) -> UserAssignmentContext:
         def keys_in(portal_id: str) -> list[Key]:
@@ -91,9 +66,9 @@ class PlanRepository:
             ]
 
         lo_key = table_keys.learning_object(lo_id)
-        portal, found = self._read_in_portal(instance, keys_in, [lo_key])
-        lo_item = found.get(_id(lo_key))
-        user_item = found.get(_id(table_keys.user(portal.id, user_id)))
+        portal, found = self.records.read_in_portal(instance, keys_in, [lo_key], consistent=True)
+        lo_item = found.get(lo_key)
+        user_item = found.get(table_keys.user(portal.id, user_id))
         return UserAssignmentContext(
             portal=portal,
             lo=LearningObject.from_item(lo_item) if lo_item else None,
@@ -103,9 +78,11 @@ class PlanRepository:
 
     def group_assignment_context(self, instance: str, lo_id: str, group_id: str) -> GroupAssignmentContext:
         lo_key = table_keys.learning_object(lo_id)
-        portal, found = self._read_in_portal(instance, lambda p: [table_keys.group(p, group_id)], [lo_key])
-        lo_item = found.get(_id(lo_key))
-        group_item = found.get(_id(table_keys.group(portal.id, group_id)))
+        portal, found = self.records.read_in_portal(
+            instance, lambda p: [table_keys.group(p, group_id)], [lo_key], consistent=True
+        )
+        lo_item = found.get(lo_key)
+        group_item = found.get(table_keys.group(portal.id, group_id))
         return GroupAssignmentContext(
             portal=portal,
             lo=LearningObject.from_item(lo_item) if lo_item else None,
@@ -137,11 +114,11 @@ class PlanRepository:
                 table_keys.active_enrolment(portal_id, user_id, lo_id),
             ]
         found = self._read(keys)
-        portal_item = found.get(_id(table_keys.portal(portal_id)))
-        lo_item = found.get(_id(table_keys.learning_object(lo_id)))
+        portal_item = found.get(table_keys.portal(portal_id))
+        lo_item = found.get(table_keys.learning_object(lo_id))
         users: dict[str, User] = {}
         for user_id in user_ids:
-            item = found.get(_id(table_keys.user(portal_id, user_id)))
+            item = found.get(table_keys.user(portal_id, user_id))
             if item is not None:
                 users[user_id] = User.from_item(item)
         return MembersContext(
@@ -197,8 +174,8 @@ class PlanRepository:
         return portals, los, found_users
 
 
-def _holdings(found: Items, portal_id: str, user_id: str, lo_id: str) -> Holdings:
-    plan_ref = found.get(_id(table_keys.active_plan(portal_id, user_id, lo_id)))
-    enrolment_ref = found.get(_id(table_keys.active_enrolment(portal_id, user_id, lo_id)))
+def _holdings(found: Found, portal_id: str, user_id: str, lo_id: str) -> Holdings:
+    plan_ref = found.get(table_keys.active_plan(portal_id, user_id, lo_id))
+    enrolment_ref = found.get(table_keys.active_enrolment(portal_id, user_id, lo_id))
     plan_id = int(plan_ref["plan_id"]) if plan_ref and plan_ref.get("plan_id") is not None else None
     return Holdings(plan_id=plan_id, enrolment_id=enrolment_link.active_enrolment_id(enrolment_ref))

@@ -1,17 +1,46 @@
-"""Reading the shared records other areas look up one at a time. Each look-up is a GetItem
-or a Query (the catalog reads its own records through `CatalogRepository`)."""
+"""Reading the shared records other areas look up. Each look-up is a GetItem, a
+BatchGetItem or a Query (the catalog reads its own records through `CatalogRepository`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from planhub.errors import NotFound
+from planhub.records.portal import Portal
 from planhub.records.user import User
-from planhub.storage import Table
+from planhub.storage import Found, Table
 from planhub.storage import keys as table_keys
+from planhub.storage.keys import Key
 
 
 class RecordRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
+
+    def read_in_portal(
+        self, instance: str, keys_in: Callable[[str], Sequence[Key]], more: Sequence[Key] = (), *, consistent: bool
+    ) -> tuple[Portal, Found]:
+        """The portal `instance` names (its id, else its name), read together with
+        `keys_in(portal_id)` and `more`: one BatchGetItem when `instance` is the id.
+
+        Requests address a portal by either; the keys that hold its id are built from
+        `instance` first, since it almost always is the id. When it is a name, its alias
+        gives the id and the portal and `keys_in(id)` are read again: one more BatchGetItem.
+        """
+        by_id, by_name = table_keys.portal(instance), table_keys.portal_name(instance)
+        found = self.table.found([by_id, by_name, *keys_in(instance), *more], consistent=consistent)
+        portal_item = found.get(by_id)
+        if portal_item is None:
+            alias = found.get(by_name)
+            if alias is None:
+                raise NotFound(f"Portal {instance} not found")
+            portal_id = str(alias["portal_id"])
+            again = self.table.found([table_keys.portal(portal_id), *keys_in(portal_id)], consistent=consistent)
+            portal_item = again.get(table_keys.portal(portal_id))
+            if portal_item is None:
+                raise NotFound(f"Portal {instance} not found")
+            found = found.including(again)
+        return Portal.from_item(portal_item), found
 
     def find_user(self, portal_id: str, user_id: str) -> User | None:
         item = self.table.get(table_keys.user(portal_id, user_id))

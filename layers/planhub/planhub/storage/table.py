@@ -126,6 +126,20 @@ class Check:
 Write = Put | Update | Delete | Check
 
 
+class Found:
+    """Items of one BatchGetItem, addressed by the keys they were asked for."""
+
+    def __init__(self, items: Sequence[dict[str, Any]]) -> None:
+        self._items = {(i["PK"], i["SK"]): i for i in items}
+
+    def get(self, key: Key | None) -> dict[str, Any] | None:
+        return None if key is None else self._items.get((key["PK"], key["SK"]))
+
+    def including(self, other: Found) -> Found:
+        """These items and another read's (the other's win where both hold a key)."""
+        return Found([*self._items.values(), *other._items.values()])
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
@@ -170,6 +184,12 @@ class Table:
         answer = self.client.get_item(TableName=self.name, Key=to_attributes(dict(key)), ConsistentRead=consistent)
         item = answer.get("Item")
         return from_attributes(item) if item else None
+
+    def found(self, keys: Sequence[Key | None], *, consistent: bool = False) -> Found:
+        """The items of `keys` (None entries skipped), addressed by their keys: one BatchGetItem
+        per 100 keys, none for no key."""
+        wanted = [k for k in keys if k is not None]
+        return Found(self.get_many(wanted, consistent=consistent) if wanted else [])
 
     def get_many(self, keys: Sequence[Key], *, consistent: bool = False) -> list[dict[str, Any]]:
         """BatchGetItem in chunks of 100, retrying unprocessed keys; order is not kept."""
