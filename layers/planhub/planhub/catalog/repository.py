@@ -61,11 +61,9 @@ class CatalogRepository(RecordRepository):
         return Product.from_item(item)
 
     def client_with_usage(self, client_id: str, period: str) -> tuple[Client, ClientUsage | None]:
-        found = self.table.get_many([table_keys.client(client_id), table_keys.client_usage(client_id, period)])
-        client = next((Client.from_item(i) for i in found if i["entity"] == "client"), None)
+        client, usage = self.find_client_with_usage(client_id, period)
         if client is None:
             raise NotFound(f"Client {client_id} not found")
-        usage = next((ClientUsage.model_validate(i) for i in found if i["entity"] == "client_usage"), None)
         return client, usage
 
     def find_coupon(self, code: str) -> Coupon | None:

@@ -23,6 +23,7 @@ from planhub.errors import Forbidden, InvalidInput, NotFound
 from planhub.events import DomainEvent
 from planhub.observability import logger, metrics
 from planhub.records.client import ClientUsage
+from planhub.records.repository import RecordRepository
 from planhub.settings import TableEnvironment
 from planhub.storage import Expression, Put, Table, TransactionCanceled, Update
 from planhub.storage import keys as table_keys
@@ -51,6 +52,7 @@ class UsageAnswer(BaseModel):
 class Metering:
     def __init__(self, table: Table) -> None:
         self.table = table
+        self.records = RecordRepository(table)
 
     @classmethod
     def from_environment(cls) -> Metering:
@@ -114,11 +116,10 @@ class Metering:
         if not claims.staff and claims.client_id != client_id:
             raise Forbidden("Access denied")
         period = period or usage_period(datetime.now(UTC))
-        found = self.table.get_many([table_keys.client(client_id), table_keys.client_usage(client_id, period)])
-        if not any(item["entity"] == "client" for item in found):
+        client, stored = self.records.find_client_with_usage(client_id, period)
+        if client is None:
             raise NotFound("Client not found")
-        stored = next((i for i in found if i["entity"] == USAGE_ENTITY), None)
-        usage = ClientUsage.model_validate(stored) if stored else ClientUsage(period=period)
+        usage = stored or ClientUsage(period=period)
         return UsageAnswer(
             data=UsageTotals(
                 clientId=client_id,

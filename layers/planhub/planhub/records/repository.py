@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from planhub.errors import NotFound
+from planhub.records.client import Client, ClientUsage
 from planhub.records.portal import Portal
 from planhub.records.user import User
 from planhub.storage import Found, Table
@@ -57,3 +58,13 @@ class RecordRepository:
         prefix = table_keys.MEMBER_PREFIX
         members = self.table.query_all(pk, sk_prefix=prefix, consistent=True, attributes=["user_id"])
         return [i["user_id"] for i in members]
+
+    def find_client_with_usage(self, client_id: str, period: str) -> tuple[Client | None, ClientUsage | None]:
+        """The client and its usage item of `period` (None where not stored): one BatchGetItem."""
+        found = self.table.found([table_keys.client(client_id), table_keys.client_usage(client_id, period)])
+        client = found.get(table_keys.client(client_id))
+        usage = found.get(table_keys.client_usage(client_id, period))
+        return (
+            Client.from_item(client) if client else None,
+            ClientUsage.model_validate(usage) if usage else None,
+        )
