@@ -106,7 +106,7 @@ class CatalogService:
             if requires is not None and len(writes) - 1 in failed:
                 raise NotFound(requires.missing) from canceled
             if condition is not None and 0 in failed:
-                raise StoredRecordDiffers(canceled.reasons[0].item, canceled) from canceled
+                raise StoredRecordDiffers(canceled.reasons[0].item) from canceled
             raise
 
     # --- portals ------------------------------------------------------------------------
@@ -138,16 +138,16 @@ class CatalogService:
             if stored_name is not None and stored_name.lower() != portal.name.lower():
                 writes.append(Delete(table_keys.portal_name(stored_name)))
             try:
-                self._save(portal.to_item(), event, *writes, condition=condition)
+                self.table.transact([Put(portal.to_item(), condition), *writes, events.record(event)])
                 return portal
-            except StoredRecordDiffers as differs:
-                if 1 in differs.canceled.failed_conditions():
-                    raise Conflict(f"The portal name {portal.name!r} belongs to another portal") from differs
-                stored_name = differs.stored["name"] if differs.stored else None
             except TransactionCanceled as canceled:
-                if 1 in canceled.failed_conditions():
+                failed = canceled.failed_conditions()
+                if 1 in failed:
                     raise Conflict(f"The portal name {portal.name!r} belongs to another portal") from canceled
-                raise
+                if 0 not in failed:
+                    raise
+                stored = canceled.reasons[0].item
+                stored_name = stored["name"] if stored else None
         raise ConcurrentModification("The portal changed while it was being saved; try again")
 
     def get_portal(self, claims: Claims, portal_id: str) -> Portal:
@@ -405,10 +405,9 @@ class CatalogService:
 class StoredRecordDiffers(Exception):
     """A save's condition on the stored record failed; `stored` is that record (None: absent)."""
 
-    def __init__(self, stored: dict[str, Any] | None, canceled: TransactionCanceled) -> None:
+    def __init__(self, stored: dict[str, Any] | None) -> None:
         super().__init__("the stored record differs from what the save assumed")
         self.stored = stored
-        self.canceled = canceled
 
 
 @dataclass(frozen=True)
