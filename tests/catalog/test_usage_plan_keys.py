@@ -63,6 +63,17 @@ def test_putting_a_company_through_the_api_registers_its_keys(stack: LocalStack,
     assert keys_on_plan(boto3.client("apigateway", region_name="us-east-1"), plan_name) == {KEY_1}
 
 
+def test_putting_a_company_again_replaces_its_registered_keys(stack: LocalStack, given: Catalog) -> None:
+    given.company("co-1", [KEY_1, KEY_2])
+
+    given.company("co-1", [KEY_2, KEY_3])
+
+    plan_name = stack.template.resolve(
+        stack.template.resources["SubscriptionPlansUsagePlan"]["Properties"]["UsagePlanName"]
+    )
+    assert keys_on_plan(boto3.client("apigateway", region_name="us-east-1"), plan_name) == {KEY_2, KEY_3}
+
+
 def test_a_key_another_company_holds_is_409_and_writes_nothing(api: Api, given: Catalog) -> None:
     given.company("co-1", [KEY_1])
 

@@ -243,18 +243,19 @@ class CatalogService:
         permissions.require_staff(claims)
         company = Company(id=company_id, name=body.name, api_key_fingerprints=[fingerprint(k) for k in body.api_keys])
         event = DomainEvent.of(EventType.COMPANY_SAVED, {"id": company_id, "name": company.name}, actor=claims.sub)
-        if self.usage_plan_keys is not None:
-            # New keys before the record, so a key another company holds (409) changes nothing
-            # here; dropped keys after it. A failure between is a 500 a retried PUT converges from.
-            try:
-                self.usage_plan_keys.register(company_id, body.api_keys)
-            except ApiKeyTaken as taken:
-                raise Conflict(
-                    f"The API key with fingerprint {fingerprint(taken.api_key)} belongs to another company"
-                ) from taken
+        if self.usage_plan_keys is None:
+            self._save(company.to_item(), event)
+            return company
+        # New keys before the record, so a key another company holds (409) changes nothing
+        # here; dropped keys after it. A failure between is a 500 a retried PUT converges from.
+        try:
+            registered = self.usage_plan_keys.register(company_id, body.api_keys)
+        except ApiKeyTaken as taken:
+            raise Conflict(
+                f"The API key with fingerprint {fingerprint(taken.api_key)} belongs to another company"
+            ) from taken
         self._save(company.to_item(), event)
-        if self.usage_plan_keys is not None:
-            self.usage_plan_keys.drop_all_but(company_id, body.api_keys)
+        self.usage_plan_keys.drop_all_but(company_id, body.api_keys, registered)
         return company
 
     def get_company(self, claims: Claims, company_id: str) -> Company:

@@ -64,8 +64,9 @@ class UsagePlanKeys:
             found.update({k["name"]: dict(k) for k in page.get("items", []) if k.get("name", "").startswith(prefix)})
         return found
 
-    def register(self, company_id: str, api_keys: Sequence[str]) -> None:
-        """Registers those of `api_keys` the company does not have yet (idempotent).
+    def register(self, company_id: str, api_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Registers those of `api_keys` the company does not have yet (idempotent), and
+        answers the keys it had before, by name, for `drop_all_but`.
 
         An API key value is unique in API Gateway: a value another company holds raises
         `ApiKeyTaken`, before anything of this company's record is written.
@@ -80,15 +81,16 @@ class UsagePlanKeys:
             except self.client.exceptions.ConflictException as error:
                 raise ApiKeyTaken(value) from error
             self.client.create_usage_plan_key(usagePlanId=plan_id, keyId=created["id"], keyType="API_KEY")
+        return registered
 
-    def drop_all_but(self, company_id: str, api_keys: Sequence[str]) -> None:
-        """Deletes the company's registered keys that are not in `api_keys`."""
+    def drop_all_but(self, company_id: str, api_keys: Sequence[str], registered: dict[str, dict[str, Any]]) -> None:
+        """Deletes the company's keys that `register` found and `api_keys` no longer holds
+        (the keys it added are all in `api_keys`), without listing them again."""
         wanted = {key_name(company_id, key) for key in api_keys}
-        for name, key in self._registered(company_id).items():
+        for name, key in registered.items():
             if name not in wanted:
                 self.client.delete_api_key(apiKey=key["id"])
 
     def replace(self, company_id: str, api_keys: Sequence[str]) -> None:
         """Makes the company's registered keys exactly `api_keys` (idempotent: a retried PUT converges)."""
-        self.register(company_id, api_keys)
-        self.drop_all_but(company_id, api_keys)
+        self.drop_all_but(company_id, api_keys, self.register(company_id, api_keys))
