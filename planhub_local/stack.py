@@ -452,12 +452,12 @@ class LocalStack:
                     break
                 for message in messages:
                     event = json.loads(message["Body"])
-                    self._invoke_async(rule.function, rule.name, event, rule.max_retries)
+                    self.invoke_async(rule.function, rule.name, event, rule.max_retries)
                     self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                     processed += 1
         return processed
 
-    def _invoke_async(self, function: str, rule: str, event: dict[str, Any], max_retries: int) -> None:
+    def invoke_async(self, function: str, rule: str, event: dict[str, Any], max_retries: int) -> None:
         """Lambda's asynchronous invocation: retries, then the on-failure destination."""
         for attempt in itertools.count():
             try:
