@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -244,18 +245,21 @@ class WallClock:
 
 
 class AcceleratedClock:
-    """Time running `factor` times faster than the wall clock, from `start` (default: now)."""
+    """Time running `factor` times faster than the wall clock, from `start` (default: now).
+
+    It starts running when first read (the scheduler reads it when it is built), so that
+    building the stack first does not use up accelerated time.
+    """
 
     def __init__(self, factor: float, start: datetime | None = None) -> None:
-        import time
-
         self.factor = factor
-        self._monotonic = time.monotonic
-        self._started = self._monotonic()
         self.start = start or datetime.now(UTC)
+        self._started: float | None = None
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(self._monotonic() - self._started) * self.factor)
+        if self._started is None:
+            self._started = time.monotonic()
+        return self.start + timedelta(seconds=(time.monotonic() - self._started) * self.factor)
 
     def real_seconds(self, span: timedelta) -> float:
         return span.total_seconds() / self.factor
