@@ -195,3 +195,19 @@ def test_docs_page_document_and_assets_are_served_locally(running: Running) -> N
 
     connection.request("GET", "/docs/assets/../../server.py")
     assert connection.getresponse().status == 404
+
+
+def test_make_token_prints_every_demo_role_and_checks_them_against_the_running_stack(running: Running) -> None:
+    from planhub.auth.tokens import TokenVerifier
+    from planhub.settings import AuthEnvironment
+
+    printed = tokens.demo_tokens()
+    assert set(printed) == {"STAFF", "ADMIN", "MANAGER", "LEARNER", "LEARNER_2", "COMPANY_ADMIN"}
+    verifier = TokenVerifier(AuthEnvironment(JWT_SECRET=tokens.secret()))
+    assert verifier.verify(printed["ADMIN"]).roles == {"p-acme": ["admin"]}
+    assert verifier.verify(printed["COMPANY_ADMIN"]).company is not None
+
+    url = f"http://127.0.0.1:{running.port}"
+    assert tokens.check_against(url, printed["STAFF"]) is None
+    other_secret = tokens.sign({"sub": "staff-1", "staff": True, "exp": 2**31}, key="another-secret-" * 3)
+    assert "JWT_SECRET" in (tokens.check_against(url, other_secret) or "")
