@@ -196,14 +196,28 @@ def populate(world: World) -> None:
     world.stack.drain()
 
 
+# With schedules: a minute of schedule time per tenth of a second, so that the every-minute
+# tick runs throughout and the daily run fires during a campaign, as they would on AWS.
+SCHEDULE_SPEED = 600
+
+
 @contextmanager
-def running_world() -> Iterator[World]:
-    """A fresh moto backend with the world in it; everything is gone on exit."""
+def running_world(*, schedules: bool = False) -> Iterator[World]:
+    """A fresh moto backend with the world in it; everything is gone on exit. With
+    `schedules`, the template's schedules fire meanwhile (on an accelerated clock)."""
+    from planhub_local.schedules import AcceleratedClock, Scheduler, schedules_of
+
     with mock_aws():
         stack = LocalStack(template()).create()
         world = World(stack=stack, api=Api(Gateway(stack)), tokens=actor_tokens())
         populate(world)
-        yield world
+        clock = AcceleratedClock(SCHEDULE_SPEED)
+        scheduler = Scheduler(stack, schedules_of(stack.template), clock).start() if schedules else None
+        try:
+            yield world
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
 
 
 @contextmanager
