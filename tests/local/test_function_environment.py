@@ -62,7 +62,7 @@ def test_concurrent_functions_never_see_each_others_environment(tmp_path: Path) 
         "EnvTestAlphaFunction": {"TABLE_NAME": "alpha-table", "ONLY_ALPHA": "a", "ONLY_BETA": None},
         "EnvTestBetaFunction": {"TABLE_NAME": "beta-table", "ONLY_ALPHA": None, "ONLY_BETA": "b"},
     }
-    start = threading.Barrier(16)
+    start = threading.Barrier(16, timeout=120)
 
     def call(n: int) -> tuple[str, Any]:
         logical_id = "EnvTestAlphaFunction" if n % 2 else "EnvTestBetaFunction"
