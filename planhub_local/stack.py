@@ -117,22 +117,27 @@ class Container:
         _collect_logs_of(function.environment.get("POWERTOOLS_SERVICE_NAME", "service_undefined"))
 
 
-# The log lines of the invocation running in this thread (its CloudWatch log stream on AWS).
-_invocation_log: ContextVar[list[str] | None] = ContextVar("planhub_local_invocation_log", default=None)
+# The log records of the invocation running in this thread (its CloudWatch log stream on AWS).
+_invocation_log: ContextVar[list[tuple[_InvocationLog, logging.LogRecord]] | None] = ContextVar(
+    "planhub_local_invocation_log", default=None
+)
 
 
 class _InvocationLog(logging.Handler):
-    """Keeps a copy of each log record of the invocation in progress, formatted as the function's own handler
-    formats it, so that a failed invocation's log can be shown whatever became of the function's stdout."""
+    """Keeps each log record of the invocation in progress, so that a failed invocation's log can be
+    shown whatever became of the function's stdout. Records are formatted (as the function's own
+    handler formats them) only when the invocation fails: a successful one pays for a list append."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        lines = _invocation_log.get()
-        if lines is None:
-            return
+        kept = _invocation_log.get()
+        if kept is not None:
+            kept.append((self, record))
+
+    def line(self, record: logging.LogRecord) -> str:
         try:
-            lines.append(self.format(record))
-        except Exception:  # noqa: BLE001 - a log line must never fail the function
-            self.handleError(record)
+            return self.format(record)
+        except Exception:  # noqa: BLE001 - a report must not fail on one odd record
+            return record.getMessage()
 
 
 _log_collectors: dict[str, _InvocationLog] = {}
@@ -152,11 +157,16 @@ def _collect_logs_of(logger_name: str) -> None:
         _log_collectors[logger_name] = collector
 
 
-def _report_failure(logical_id: str, context: LambdaContext, lines: list[str], error: BaseException | None) -> None:
+def _report_failure(
+    logical_id: str,
+    context: LambdaContext,
+    records: list[tuple[_InvocationLog, logging.LogRecord]],
+    error: BaseException | None,
+) -> None:
     """A failed invocation's log, on stderr: what CloudWatch would show the person debugging it."""
     outcome = f"raised {type(error).__name__}: {error}" if error is not None else "answered a 5xx"
     report = [f"planhub_local: {logical_id} {outcome} (request {context.aws_request_id}); its log:"]
-    report += [f"  {line}" for line in lines] or ["  (no log lines)"]
+    report += [f"  {handler.line(record)}" for handler, record in records] or ["  (no log lines)"]
     if error is not None:
         report += [f"  {line}" for line in "".join(traceback.format_exception(error)).rstrip().splitlines()]
     sys.stderr.write("\n".join(report) + "\n")
@@ -216,19 +226,19 @@ class FunctionRuntime:
         function = self.functions[logical_id]
         context = LambdaContext(function_name=f"planhub-local-{logical_id}", timeout_seconds=function.timeout)
         container = self._acquire(logical_id)
-        lines: list[str] = []
-        log = _invocation_log.set(lines)
+        records: list[tuple[_InvocationLog, logging.LogRecord]] = []
+        log = _invocation_log.set(records)
         try:
             with environ.running(container.environ):
                 answer = container.handler(json.loads(json.dumps(event)), context)
         except Exception as error:
-            _report_failure(logical_id, context, lines, error)
+            _report_failure(logical_id, context, records, error)
             raise
         finally:
             _invocation_log.reset(log)
             self._release(logical_id, container)
         if isinstance(answer, dict) and str(answer.get("statusCode", "")).startswith("5"):
-            _report_failure(logical_id, context, lines, None)
+            _report_failure(logical_id, context, records, None)
         return answer
 
 
