@@ -157,6 +157,11 @@ def _collect_logs_of(logger_name: str) -> None:
         _log_collectors[logger_name] = collector
 
 
+def _is_authorizer_refusal(error: BaseException) -> bool:
+    """A Lambda authorizer refuses a token by raising `Exception("Unauthorized")`: an answer, not a failure."""
+    return type(error) is Exception and str(error) == "Unauthorized"
+
+
 def _report_failure(
     logical_id: str,
     context: LambdaContext,
@@ -232,7 +237,8 @@ class FunctionRuntime:
             with environ.running(container.environ):
                 answer = container.handler(json.loads(json.dumps(event)), context)
         except Exception as error:
-            _report_failure(logical_id, context, records, error)
+            if not _is_authorizer_refusal(error):
+                _report_failure(logical_id, context, records, error)
             raise
         finally:
             _invocation_log.reset(log)

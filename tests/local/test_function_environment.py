@@ -134,3 +134,17 @@ def test_cold_requests_to_many_functions_at_once_answer_no_5xx(api: Api, given: 
         with ThreadPoolExecutor(max_workers=12) as pool:
             statuses = list(pool.map(call, range(36)))
         assert all(status < 500 for status in statuses), statuses
+
+
+def test_an_authorizers_refusal_is_not_reported_as_a_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = "def lambda_handler(event, context):\n    raise Exception('Unauthorized')\n"
+    authorizer = _function(tmp_path, "EnvTestRefusingFunction", {}, code)
+    runtime = FunctionRuntime({authorizer.logical_id: authorizer})
+
+    with pytest.raises(Exception, match="Unauthorized"):
+        runtime.invoke(authorizer.logical_id, {})
+
+    assert "EnvTestRefusingFunction" not in capsys.readouterr().err
+    forget_warm_containers()
