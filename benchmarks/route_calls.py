@@ -96,6 +96,20 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "UpdateEnrolmentFunction": (2, "GetItem, a transaction checking the LO; a manager or assessor +1 BatchGetItem"),
     "GetEnrolmentFunction": (1, "GetItem; a manager or assessor +1 BatchGetItem of the LO and learner"),
     "ListEnrolmentHistoryFunction": (2, "GetItem (access), one Query page; a manager or assessor +1 BatchGetItem"),
+    "ListUserEnrolmentsFunction": (
+        2,
+        "one BatchGetItem (portal, user: a manager's access), one Query page of one index: every filter"
+        " combination is a key prefix (GSI1 by state, status, LO; GSI2 by LO), no FilterExpression",
+    ),
+    "GetActiveEnrolmentFunction": (
+        2,
+        "one BatchGetItem (portal, user, the active ref), GetItem of the enrolment; an assessor +1 BatchGetItem",
+    ),
+    "WithdrawEnrolmentFunction": (
+        2,
+        "one strongly consistent Query per enrolment of the tree (the enrolment and its child records), one"
+        " transaction (each archived, its active ref deleted, the event); a manager +1 GetItem of the user",
+    ),
     "CreateSubscriptionPlanFunction": (
         2,
         "one BatchGetItem: the company (API key) and the plan's products (prices, currency); one transaction:"
@@ -175,6 +189,19 @@ def _success_paths(paths: SuccessPaths) -> None:
     plan_id = answer["id"]
     paths.measure("AssignPlanToGroupFunction", "POST", "/enrolment/plan/p-acme/lo-video/group/g-sales", admin, assign)
     paths.measure("GetPlanFunction", "GET", f"/enrolment/plan/{plan_id}", admin, label="/enrolment/plan/{instance}")
+
+    # Everyday enrolment routes: the learner's list and active enrolment, the admin withdraws it.
+    own = _bearer(tokens.token("u-learner", roles={"p-acme": ["learner"]}))
+    enrolled = paths.given("POST", "/enrolment/p-acme/0/lo-video/enrolment/in-progress", own, {"notify": False})
+    paths.measure("ListUserEnrolmentsFunction", "GET", "/enrolment/p-acme/user/u-learner/enrolments", own)
+    paths.measure("GetActiveEnrolmentFunction", "GET", "/enrolment/p-acme/lo/lo-video/user/u-learner", own)
+    paths.measure(
+        "WithdrawEnrolmentFunction",
+        "DELETE",
+        f"/enrolment/enrolment/{enrolled['id']}",
+        admin,
+        label="/enrolment/enrolment/{enrolmentId}",
+    )
 
     staff = _bearer(tokens.staff())
     paths.measure("GetUserFunction", "GET", "/admin/portals/p-acme/users/u-learner", staff)
