@@ -11,12 +11,13 @@ import base64
 import binascii
 import functools
 import json
+import os
 import threading
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -32,7 +33,7 @@ from planhub.observability import logger, metrics, traced
 
 class RestApi(APIGatewayRestResolver):
     def __init__(self, style: ErrorStyle = ErrorStyle.MESSAGE, *, go1: bool = False) -> None:
-        super().__init__(enable_validation=True, json_body_deserializer=_parse_json)
+        super().__init__(enable_validation=True, json_body_deserializer=_parse_json, cors=_cors())
         self.style = style
         self.go1 = go1
         self.exception_handler(PlanhubError)(self._domain_error)
@@ -144,6 +145,21 @@ def _decodable(event: Mapping[str, Any]) -> bool:
     except (UnicodeDecodeError, binascii.Error):
         return False
     return True
+
+
+# What a browser may send and read (CORS). Preflight is API Gateway's (template.yaml `Cors`);
+# the answers' Access-Control-Allow-Origin is the functions' own, from the same parameter.
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "X-Share-Api-Key"]
+CORS_EXPOSED_HEADERS = ["ETag", "RateLimit", "RateLimit-Policy", "Retry-After", "x-amzn-RequestId"]
+
+
+def _cors() -> CORSConfig:
+    return CORSConfig(
+        allow_origin=os.environ.get("ALLOWED_ORIGIN") or "*",
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        max_age=600,
+    )
 
 
 def _header(event: Mapping[str, Any], name: str) -> str | None:
