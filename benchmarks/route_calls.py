@@ -75,15 +75,26 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "TopUpClientCreditsFunction": (2, "one transaction (conditional ADD, event); BatchGetItem for the answer"),
     "IssueCreditTokensFunction": (1, "one transaction: tokens, event, portal check, LO availability check"),
     "ListCatalogAuditFunction": (1, "one Query page of the day's partition"),
-    "CreatePlanPlayFunction": (2, "GetItem of the client policy (cached after), one transaction: play, checks, event"),
-    "GetPlanPlayFunction": (1, "GetItem"),
-    "UpdatePlanPlayFunction": (
+    "CreatePlanPlayFunction": (
+        3,
+        "GetItem of the client policy (cached after), one transaction: play, checks, event; BatchGetItem of the"
+        " rate-limit and quota counters for the RateLimit headers (strongly consistent: this admission counted)",
+    ),
+    "GetPlanPlayFunction": (
         2,
+        "GetItem; BatchGetItem of the counters for the RateLimit headers (eventually consistent)",
+    ),
+    "UpdatePlanPlayFunction": (
+        3,
         "GetItem of the play (its owner for access, its lessons to check the change, and the whole play for the"
         " answer: a transaction answers nothing), one conditional transaction: update and event (a first"
-        " completion adds its admission; the client policy's GetItem once per container)",
+        " completion adds its admission; the client policy's GetItem once per container); BatchGetItem of the"
+        " counters for the RateLimit headers",
     ),
-    "ListPlanPlaysFunction": (1, "one Query page of the caller's plays (GSI)"),
+    "ListPlanPlaysFunction": (
+        2,
+        "one Query page of the caller's plays (GSI); BatchGetItem of the counters (RateLimit)",
+    ),
     "GetUsageFunction": (1, "BatchGetItem of the client and its period's usage item"),
     "AssignPlanToUserFunction": (2, "one BatchGetItem (LO, user, active refs), one transaction"),
     "AssignPlanToGroupFunction": (2, "one BatchGetItem (LO, group), one transaction (the fan-out is async)"),

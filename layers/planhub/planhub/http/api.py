@@ -62,6 +62,10 @@ class RestApi(APIGatewayRestResolver):
         return Claims.from_context(authorizer.get("claims"))
 
     def _domain_error(self, error: PlanhubError) -> Response[str]:
+        return self.answer_error(error)
+
+    def answer_error(self, error: PlanhubError) -> Response[str]:
+        """The answer to a domain error (for a middleware that answers one itself)."""
         logger.info("request refused", extra={"error": type(error).__name__, "reason": error.message})
         return error_response(error, self.style, go1=self.go1)
 
