@@ -81,19 +81,21 @@ MINIMUM: dict[str, tuple[int, str]] = {
         " rate-limit and quota counters for the RateLimit headers (strongly consistent: this admission counted)",
     ),
     "GetPlanPlayFunction": (
-        2,
-        "GetItem; BatchGetItem of the counters for the RateLimit headers (eventually consistent)",
+        3,
+        "GetItem; BatchGetItem of the counters for the RateLimit headers (eventually consistent), after the"
+        " client policy's GetItem (once per container: 2 warm)",
     ),
     "UpdatePlanPlayFunction": (
-        3,
+        4,
         "GetItem of the play (its owner for access, its lessons to check the change, and the whole play for the"
         " answer: a transaction answers nothing), one conditional transaction: update and event (a first"
-        " completion adds its admission; the client policy's GetItem once per container); BatchGetItem of the"
-        " counters for the RateLimit headers",
+        " completion adds its admission); BatchGetItem of the counters for the RateLimit headers, after the"
+        " client policy's GetItem (once per container: 3 warm)",
     ),
     "ListPlanPlaysFunction": (
-        2,
-        "one Query page of the caller's plays (GSI); BatchGetItem of the counters (RateLimit)",
+        3,
+        "one Query page of the caller's plays (GSI); BatchGetItem of the counters (RateLimit), after the client"
+        " policy's GetItem (once per container: 2 warm)",
     ),
     "GetUsageFunction": (1, "BatchGetItem of the client and its period's usage item"),
     "AssignPlanToUserFunction": (2, "one BatchGetItem (LO, user, active refs), one transaction"),

@@ -18,6 +18,7 @@ app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
 @app.post(
     "/api/plan-plays",
     status_code=201,
+    operation_id="createPlanPlay",
     tags=["plan plays"],
     responses=errors(400, 401, 403, 409, 429, model=DetailedError, success=201),
 )

@@ -13,7 +13,12 @@ enrolments = EnrolmentService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.get("/enrolment/<instance>/lo/<loId>/user/<userId>", tags=["enrolments"], responses=errors(400, 403, 404))
+@app.get(
+    "/enrolment/<instance>/lo/<loId>/user/<userId>",
+    operation_id="getActiveEnrolment",
+    tags=["enrolments"],
+    responses=errors(400, 403, 404),
+)
 def get_active_enrolment(
     instance: Annotated[str, Path(description="The portal's id or name")],
     loId: Annotated[LoId, Path()],

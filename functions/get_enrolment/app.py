@@ -15,7 +15,12 @@ enrolments = EnrolmentService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.get("/enrolment/enrolment/<enrolmentId>", tags=["enrolments"], responses=errors(400, 403, 404))
+@app.get(
+    "/enrolment/enrolment/<enrolmentId>",
+    operation_id="getEnrolment",
+    tags=["enrolments"],
+    responses=errors(400, 403, 404),
+)
 def get_enrolment(enrolmentId: Annotated[int, Path(ge=1)]) -> Response[EnrolmentView]:
     """For the learner, their managers, portal admins, the LO's assessors and staff. The `ETag`
     names its version: send it back as `If-Match` on a PUT to change only what you read."""

@@ -15,7 +15,12 @@ app = RestApi(ErrorStyle.ERROR)
 app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
 
 
-@app.get("/api/plan-plays/<planPlayId>", tags=["plan plays"], responses=errors(401, 403, 404, model=DetailedError))
+@app.get(
+    "/api/plan-plays/<planPlayId>",
+    operation_id="getPlanPlay",
+    tags=["plan plays"],
+    responses=errors(401, 403, 404, model=DetailedError),
+)
 def get_plan_play(planPlayId: Annotated[str, Path(min_length=1, max_length=128)]) -> PlanPlayAnswer:
     """Read a plan play of the caller (staff: any plan play)."""
     return plan_plays.get(app.claims, planPlayId)

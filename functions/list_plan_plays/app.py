@@ -15,7 +15,12 @@ app = RestApi(ErrorStyle.ERROR)
 app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
 
 
-@app.get("/api/plan-plays", tags=["plan plays"], responses=errors(400, 401, 403, model=DetailedError))
+@app.get(
+    "/api/plan-plays",
+    operation_id="listPlanPlays",
+    tags=["plan plays"],
+    responses=errors(400, 401, 403, model=DetailedError),
+)
 def list_plan_plays(
     *,
     clientId: Annotated[str | None, Query(min_length=1, max_length=128, description="Staff only")] = None,

@@ -13,7 +13,12 @@ enrolments = EnrolmentService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.get("/enrolment/<instance>/user/<userId>/enrolments", tags=["enrolments"], responses=errors(400, 403, 404))
+@app.get(
+    "/enrolment/<instance>/user/<userId>/enrolments",
+    operation_id="listUserEnrolments",
+    tags=["enrolments"],
+    responses=errors(400, 403, 404),
+)
 def list_user_enrolments(  # noqa: PLR0917 - one argument per filter of the route
     instance: Annotated[str, Path(description="The portal's id or name")],
     userId: Annotated[str, Path(min_length=1, max_length=128)],

@@ -17,7 +17,10 @@ app = RestApi(go1=True)
 
 
 @app.put(
-    "/enrolment/enrolment/<enrolmentId>", tags=["enrolments"], responses=errors(400, 403, 404, 409, 412, success=204)
+    "/enrolment/enrolment/<enrolmentId>",
+    operation_id="updateEnrolment",
+    tags=["enrolments"],
+    responses=errors(400, 403, 404, 409, 412, success=204),
 )
 def update_enrolment(
     enrolmentId: Annotated[int, Path(ge=1)],

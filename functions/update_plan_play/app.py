@@ -17,6 +17,7 @@ app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
 
 @app.patch(
     "/api/plan-plays/<planPlayId>",
+    operation_id="updatePlanPlay",
     tags=["plan plays"],
     responses=errors(400, 401, 403, 404, 409, 429, model=DetailedError),
 )

@@ -15,7 +15,10 @@ app = RestApi(go1=True)
 
 
 @app.delete(
-    "/enrolment/enrolment/<enrolmentId>", tags=["enrolments"], responses=errors(400, 403, 404, 409, success=204)
+    "/enrolment/enrolment/<enrolmentId>",
+    operation_id="withdrawEnrolment",
+    tags=["enrolments"],
+    responses=errors(400, 403, 404, 409, success=204),
 )
 def withdraw_enrolment(enrolmentId: Annotated[int, Path(ge=1)]) -> Response[None]:
     """By the user's managers, portal admins and staff; 409 when it is completed or archived already."""
