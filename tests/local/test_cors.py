@@ -15,7 +15,7 @@ def test_allowed_origins_are_a_template_parameter_defaulting_to_any() -> None:
 
     assert template.raw["Parameters"]["AllowedOrigin"]["Default"] == "*"
     assert template.cors() is not None
-    assert template.cors()["Access-Control-Allow-Origin"] == "*"
+    assert template.cors()["Access-Control-Allow-Origin"] == "*"  # type: ignore[index]
     for kind in ("UNAUTHORIZED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"):
         headers = template.gateway_responses()[kind]["ResponseParameters"]["Headers"]
         assert headers["Access-Control-Allow-Origin"] == "'*'", kind
@@ -50,3 +50,14 @@ def test_the_gateways_own_refusals_carry_the_origin(api: Api) -> None:
     assert (no_token.status, unknown_path.status) == (401, 403)
     for answer in (no_token, unknown_path):
         assert answer.header("Access-Control-Allow-Origin") == "*"
+
+
+def test_one_named_origin_goes_to_preflight_gateway_answers_and_the_functions() -> None:
+    template = Template()
+    template.parameters["AllowedOrigin"] = "https://app.example.com"
+
+    assert template.cors()["Access-Control-Allow-Origin"] == "https://app.example.com"  # type: ignore[index]
+    headers = template.gateway_responses()["DEFAULT_4XX"]["ResponseParameters"]["Headers"]
+    assert headers["Access-Control-Allow-Origin"] == "'https://app.example.com'"
+    environment = next(iter(template.functions().values())).environment
+    assert environment["ALLOWED_ORIGIN"] == "https://app.example.com"
