@@ -155,6 +155,7 @@ def test_the_active_enrolment_of_an_lo_is_answered(api: Api, learning: Learning)
 
     assert answer.status == 200
     assert answer.json()["id"] == ids["t2"]
+    assert answer.header("ETag") == api.get(f"/enrolment/enrolment/{ids['t2']}", token=token).header("ETag")
 
 
 def test_no_active_enrolment_is_404_and_a_stranger_is_403(api: Api, learning: Learning) -> None:
