@@ -332,3 +332,33 @@ def test_without_if_match_a_change_to_other_fields_is_merged_as_before(api: Api,
     assert api.put(path, {"duration": 5}, token=token).status == 204
     assert api.put(path, {"duration": 6}, token=token, headers={"If-Match": "*"}).status == 204
     assert api.put(path, {"duration": 7}, token=token, headers={"If-Match": 'W/"1", "999"'}).status == 412
+
+
+def test_a_plan_reassignment_that_archives_the_enrolment_moves_it_to_the_archived_list(
+    api: Api, learning: Learning
+) -> None:
+    token, ids = given_three_enrolments(learning)
+    assign = f"/enrolment/plan/{PORTAL}/t2/user/u1"
+    assert api.post(assign, {"status": 1, "notify": False}, token=admin_token()).status == 200
+
+    again = {"status": 1, "version": 2, "due_date": "2031-01-31T17:00:00Z", "notify": False}
+    assert api.post(assign, again, token=admin_token()).status == 200
+
+    assert learning.enrolment(ids["t2"])["archived"] is True
+    assert [e["id"] for e in listed(api, token, "?archived=true&lo_id=t2")] == [ids["t2"]]
+    assert [e["id"] for e in listed(api, token, "?archived=true&status=in-progress")] == [ids["t2"]]
+    assert ids["t2"] not in [e["id"] for e in listed(api, token)]
+
+
+def test_a_withdrawal_that_meets_a_concurrent_change_is_409_and_archives_nothing(
+    api: Api, learning: Learning, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, ids = given_three_enrolments(learning)
+    path = f"/enrolment/enrolment/{ids['t1']}"
+    before_the_next_transaction(monkeypatch, lambda: api.put(path, {"note": "meanwhile"}, token=token))
+
+    answer = api.delete(path, token=admin_token())
+
+    assert answer.status == 409
+    assert learning.enrolment(ids["t1"])["archived"] is False
+    assert learning.enrolment(ids["t1"])["note"] == "meanwhile"
