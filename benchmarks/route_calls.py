@@ -75,15 +75,28 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "TopUpClientCreditsFunction": (2, "one transaction (conditional ADD, event); BatchGetItem for the answer"),
     "IssueCreditTokensFunction": (1, "one transaction: tokens, event, portal check, LO availability check"),
     "ListCatalogAuditFunction": (1, "one Query page of the day's partition"),
-    "CreatePlanPlayFunction": (2, "GetItem of the client policy (cached after), one transaction: play, checks, event"),
-    "GetPlanPlayFunction": (1, "GetItem"),
+    "CreatePlanPlayFunction": (
+        3,
+        "GetItem of the client policy (cached after), one transaction: play, checks, event; BatchGetItem of the"
+        " rate-limit and quota counters for the RateLimit headers (strongly consistent: this admission counted)",
+    ),
+    "GetPlanPlayFunction": (
+        3,
+        "GetItem; BatchGetItem of the counters for the RateLimit headers (eventually consistent), after the"
+        " client policy's GetItem (once per container: 2 warm)",
+    ),
     "UpdatePlanPlayFunction": (
-        2,
+        4,
         "GetItem of the play (its owner for access, its lessons to check the change, and the whole play for the"
         " answer: a transaction answers nothing), one conditional transaction: update and event (a first"
-        " completion adds its admission; the client policy's GetItem once per container)",
+        " completion adds its admission); BatchGetItem of the counters for the RateLimit headers, after the"
+        " client policy's GetItem (once per container: 3 warm)",
     ),
-    "ListPlanPlaysFunction": (1, "one Query page of the caller's plays (GSI)"),
+    "ListPlanPlaysFunction": (
+        3,
+        "one Query page of the caller's plays (GSI); BatchGetItem of the counters (RateLimit), after the client"
+        " policy's GetItem (once per container: 2 warm)",
+    ),
     "GetUsageFunction": (1, "BatchGetItem of the client and its period's usage item"),
     "AssignPlanToUserFunction": (2, "one BatchGetItem (LO, user, active refs), one transaction"),
     "AssignPlanToGroupFunction": (2, "one BatchGetItem (LO, group), one transaction (the fan-out is async)"),
@@ -96,6 +109,20 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "UpdateEnrolmentFunction": (2, "GetItem, a transaction checking the LO; a manager or assessor +1 BatchGetItem"),
     "GetEnrolmentFunction": (1, "GetItem; a manager or assessor +1 BatchGetItem of the LO and learner"),
     "ListEnrolmentHistoryFunction": (2, "GetItem (access), one Query page; a manager or assessor +1 BatchGetItem"),
+    "ListUserEnrolmentsFunction": (
+        2,
+        "one BatchGetItem (portal, user: a manager's access), one Query page of one index: every filter"
+        " combination is a key prefix (GSI1 by state, status, LO; GSI2 by LO), no FilterExpression",
+    ),
+    "GetActiveEnrolmentFunction": (
+        2,
+        "one BatchGetItem (portal, user, the active ref), GetItem of the enrolment; an assessor +1 BatchGetItem",
+    ),
+    "WithdrawEnrolmentFunction": (
+        2,
+        "one strongly consistent Query per enrolment of the tree (the enrolment and its child records), one"
+        " transaction (each archived, its active ref deleted, the event); a manager +1 GetItem of the user",
+    ),
     "CreateSubscriptionPlanFunction": (
         2,
         "one BatchGetItem: the company (API key) and the plan's products (prices, currency); one transaction:"
@@ -175,6 +202,19 @@ def _success_paths(paths: SuccessPaths) -> None:
     plan_id = answer["id"]
     paths.measure("AssignPlanToGroupFunction", "POST", "/enrolment/plan/p-acme/lo-video/group/g-sales", admin, assign)
     paths.measure("GetPlanFunction", "GET", f"/enrolment/plan/{plan_id}", admin, label="/enrolment/plan/{instance}")
+
+    # Everyday enrolment routes: the learner's list and active enrolment, the admin withdraws it.
+    own = _bearer(tokens.token("u-learner", roles={"p-acme": ["learner"]}))
+    enrolled = paths.given("POST", "/enrolment/p-acme/0/lo-video/enrolment/in-progress", own, {"notify": False})
+    paths.measure("ListUserEnrolmentsFunction", "GET", "/enrolment/p-acme/user/u-learner/enrolments", own)
+    paths.measure("GetActiveEnrolmentFunction", "GET", "/enrolment/p-acme/lo/lo-video/user/u-learner", own)
+    paths.measure(
+        "WithdrawEnrolmentFunction",
+        "DELETE",
+        f"/enrolment/enrolment/{enrolled['id']}",
+        admin,
+        label="/enrolment/enrolment/{enrolmentId}",
+    )
 
     staff = _bearer(tokens.staff())
     paths.measure("GetUserFunction", "GET", "/admin/portals/p-acme/users/u-learner", staff)

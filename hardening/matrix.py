@@ -63,6 +63,12 @@ PLAN_READERS = {"learner": 200, "manager": 200, "admin": 200, "staff": 200, "oth
 ENROLMENT_READERS = {"learner": 200, "manager": 200, "admin": 200, "assessor": 200, "staff": 200, "other_client": 200}
 
 
+def _fresh_enrolment(world: World) -> int:
+    """A new active enrolment of u1 in m1 (re-enrolling archives the one before)."""
+    body = {"notify": False, "reEnrol": True}
+    return int(world.ok("learner", "POST", f"/enrolment/{PORTAL}/0/m1/enrolment/in-progress", body)["id"])
+
+
 def _subscription_body(_world: World) -> dict[str, Any]:
     return {
         "name": "Matrix plan",
@@ -213,6 +219,34 @@ CASES: tuple[RouteCase, ...] = (
         outsiders=("other_portal_admin", "other_company"),
         secrets=("enrolment",),
         keepers=tuple(ENROLMENT_READERS),
+    ),
+    RouteCase(
+        "GET",
+        "/enrolment/{instance}/user/{userId}/enrolments",
+        _const(f"/enrolment/{PORTAL}/user/u1/enrolments"),
+        SELF_MANAGER_ADMIN_STAFF,
+        go1=True,
+        outsiders=("other_portal_admin", "other_company"),
+        secrets=("enrolment",),
+        keepers=tuple(SELF_MANAGER_ADMIN_STAFF),
+    ),
+    RouteCase(
+        "GET",
+        "/enrolment/{instance}/lo/{loId}/user/{userId}",
+        _const(f"/enrolment/{PORTAL}/lo/i1/user/u1"),
+        ENROLMENT_READERS,
+        go1=True,
+        outsiders=("other_portal_admin", "other_company"),
+        secrets=("enrolment",),
+        keepers=tuple(ENROLMENT_READERS),
+    ),
+    RouteCase(
+        "DELETE",
+        "/enrolment/enrolment/{enrolmentId}",
+        lambda w: f"/enrolment/enrolment/{_fresh_enrolment(w)}",  # each cell withdraws an enrolment of its own
+        {"manager": 204, "admin": 204, "staff": 204},
+        go1=True,
+        outsiders=("other_portal_admin", "other_company"),
     ),
     # --- plan plays (client c-home) -----------------------------------------------------------------
     RouteCase(

@@ -19,6 +19,7 @@ app = RestApi(go1=True)
 
 @app.post(
     "/enrolment/<instance>/<parentLoId>/<loId>/enrolment/<statusOrEmail>",
+    operation_id="createEnrolment",
     tags=["enrolments"],
     responses=errors(400, 403, 404, 409),
 )

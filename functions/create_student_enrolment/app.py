@@ -19,6 +19,7 @@ app = RestApi(go1=True)
 
 @app.post(
     "/enrolment/<instance>/<parentLoId>/<loId>/enrolment/<statusOrEmail>/<status>",
+    operation_id="createStudentEnrolment",
     tags=["enrolments"],
     responses=errors(400, 403, 404, 409),
 )

@@ -42,6 +42,10 @@ class ConcurrentModification(Conflict):
     """Someone else changed the thing between our read and our write (409); retry."""
 
 
+class PreconditionFailed(PlanhubError):
+    """The request's `If-Match` no longer matches the stored thing (412): nothing was changed."""
+
+
 class LimitExceeded(PlanhubError):
     """A commercial control refused the request (429).
 

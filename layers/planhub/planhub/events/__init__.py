@@ -46,6 +46,7 @@ class EventType(StrEnum):
     ENROLMENT_CREATED = "enrolment created"
     ENROLMENT_UPDATED = "enrolment updated"
     ENROLMENT_COMPLETED = "enrolment completed"
+    ENROLMENT_WITHDRAWN = "enrolment withdrawn"
     # --- subscription plans (SPEC.md section 7); "order due": one per recurring order occurrence ---
     SUBSCRIPTION_PLAN_CREATED = "subscription plan created"
     SUBSCRIPTION_PLAN_UPDATED = "subscription plan updated"

@@ -22,6 +22,7 @@ from planhub.errors import (
     LimitExceeded,
     NotFound,
     PlanhubError,
+    PreconditionFailed,
     Unauthenticated,
 )
 
@@ -31,6 +32,7 @@ STATUS_OF: dict[type[PlanhubError], HTTPStatus] = {
     Forbidden: HTTPStatus.FORBIDDEN,
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
+    PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     LimitExceeded: HTTPStatus.TOO_MANY_REQUESTS,
 }
 

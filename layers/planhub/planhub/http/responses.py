@@ -29,6 +29,7 @@ _DESCRIPTIONS = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflicts with the current state",
+    412: "`If-Match` no longer matches: someone changed it meanwhile; nothing was changed",
     429: "A commercial limit was reached",
 }
 

@@ -141,6 +141,43 @@ def enrolment_child(parent_enrolment_id: int | str, lo_id: str) -> Key:
     return key(enrolment_pk(parent_enrolment_id), f"{ENROLMENT_CHILD_PREFIX}{lo_id}")
 
 
+def user_enrolments_index(portal_id: str, user_id: str, *, archived: bool) -> str:
+    """GSI1 partition of a user's enrolments in a portal, active or archived (sorted by
+    `user_enrolments_order`): a status filter, and a status and LO filter, are key prefixes."""
+    return f"USERENROLMENTS#{portal_id}#{user_id}#{'ARCHIVED' if archived else 'ACTIVE'}"
+
+
+def user_enrolments_order(status: str, lo_id: str, enrolment_id: int | str) -> str:
+    return f"{user_enrolments_prefix(status, lo_id)}{int(enrolment_id):020d}"
+
+
+def user_enrolments_prefix(status: str, lo_id: str | None = None) -> str:
+    """The sort-key prefix of a status (and LO): LO ids hold no `#`, so `c1#` is not `c10#`'s prefix."""
+    return f"{status}#" if lo_id is None else f"{status}#{lo_id}#"
+
+
+def user_lo_enrolments_index(portal_id: str, user_id: str, lo_id: str) -> str:
+    """GSI2 partition of a user's enrolments of one LO (re-enrolments archive the earlier ones)."""
+    return f"USERLOENROLMENTS#{portal_id}#{user_id}#{lo_id}"
+
+
+def user_lo_enrolments_prefix(*, archived: bool) -> str:
+    return "ARCHIVED#" if archived else "ACTIVE#"
+
+
+def user_lo_enrolments_order(enrolment_id: int | str, *, archived: bool) -> str:
+    return f"{user_lo_enrolments_prefix(archived=archived)}{int(enrolment_id):020d}"
+
+
+def enrolment_archived_index_keys(portal_id: str, user_id: str, lo_id: str, enrolment_id: int | str) -> dict[str, str]:
+    """The index attributes an enrolment's archiving sets (its GSI1SK, by status, is unchanged)."""
+    return {
+        "GSI1PK": user_enrolments_index(portal_id, user_id, archived=True),
+        "GSI2PK": user_lo_enrolments_index(portal_id, user_id, lo_id),
+        "GSI2SK": user_lo_enrolments_order(enrolment_id, archived=True),
+    }
+
+
 # --- events --------------------------------------------------------------------------
 
 
