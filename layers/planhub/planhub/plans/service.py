@@ -238,6 +238,7 @@ class PlanService:
             "lo_id": plan.lo_id,
             "due_date": iso(body.due_date) if body.due_date else None,
             "previous_due_date": iso(plan.due_date) if plan.due_date else None,
+            "due_date_cleared": body.due_date is None,
             "notify": body.notify and user is not None,
         }
         writes: list[Write] = [
