@@ -72,7 +72,14 @@ def test_the_same_due_date_again_changes_nothing(plans: Plans, published: Publis
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"due_date": 1767225600}, {"due_date": "soon"}, {"due_date": None, "note": "x"}, {"due_date": None, "notify": "maybe"}]
+    "body",
+    [
+        {},
+        {"due_date": 1767225600},
+        {"due_date": "soon"},
+        {"due_date": None, "note": "x"},
+        {"due_date": None, "notify": "maybe"},
+    ],
 )
 def test_a_bad_body_is_400(plans: Plans, body: dict[str, Any]) -> None:
     plan_id = plans.assigned("u1", {"status": 1, "notify": False})
@@ -122,9 +129,7 @@ def test_a_user_may_move_a_plan_they_assigned_themselves(plans: Plans) -> None:
 # --- the reminders move with the due date --------------------------------------------------------
 
 
-def test_a_plan_reminded_whose_date_moves_is_reminded_again_for_the_new_date(
-    plans: Plans, schedule: Schedule
-) -> None:
+def test_a_plan_reminded_whose_date_moves_is_reminded_again_for_the_new_date(plans: Plans, schedule: Schedule) -> None:
     plan_id = plans.assigned("u1", {"status": 1, "due_date": in_days(10 / 24)})
     schedule.run()
 

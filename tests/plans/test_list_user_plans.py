@@ -56,7 +56,9 @@ def test_archived_plans_are_listed_only_when_asked_after_the_active_ones(plans: 
 
 
 def test_a_due_date_change_moves_the_plan_in_the_list(plans: Plans, four: dict[str, str]) -> None:
-    answer = plans.api.patch(f"/enrolment/plan/{four['c2']}", {"due_date": in_days(-5), "notify": False}, token=plans.staff)
+    answer = plans.api.patch(
+        f"/enrolment/plan/{four['c2']}", {"due_date": in_days(-5), "notify": False}, token=plans.staff
+    )
     assert answer.status == 204
 
     assert [p["lo_id"] for p in listed(plans)] == ["c2", "c4", "c3", "c1"]

@@ -139,9 +139,7 @@ def test_leaving_and_rejoining_the_group_does_not_bring_it_back(plans: Plans, gr
     assert active_plan_ids(plans) == []
 
 
-def test_a_new_group_assignment_made_after_the_unassignment_assigns_again(
-    plans: Plans, group_plan_of_u1: str
-) -> None:
+def test_a_new_group_assignment_made_after_the_unassignment_assigns_again(plans: Plans, group_plan_of_u1: str) -> None:
     plans.assign_group("g1", {"status": 1, "notify": False})
     plans.stack.drain()
 
