@@ -51,10 +51,18 @@ def test_a_manager_assigns_only_their_reports(plans: Plans) -> None:
     assert plans.plan(outcomes["self"]["200"]["id"])["user_id"] == "mgr"
 
 
-def test_an_admin_of_another_portal_assigns_no_one(plans: Plans) -> None:
-    outcomes = assign_many(plans, ["u1", "u2"], token=admin_token(portal_id=OTHER_PORTAL)).json()
+def test_an_admin_of_another_portal_is_refused_without_learning_who_exists(plans: Plans) -> None:
+    answer = assign_many(plans, ["u1", "nobody"], token=admin_token(portal_id=OTHER_PORTAL))
 
-    assert {user: list(answer) for user, answer in outcomes.items()} == {"u1": ["403"], "u2": ["403"]}
+    assert answer.status == 403
+    assert "u1" not in answer.body
+
+
+def test_a_learner_is_answered_per_user_and_assigns_only_themselves(plans: Plans) -> None:
+    outcomes = assign_many(plans, ["u1", "u2"], token=learner_token("u1")).json()
+
+    assert "200" in outcomes["u1"]
+    assert list(outcomes["u2"]) == ["403"]
 
 
 def test_an_already_assigned_user_keeps_their_plan_and_a_version_2_reassigns(plans: Plans) -> None:

@@ -63,3 +63,9 @@ def require_may_manage(claims: Claims, portal_id: str, user: User | None) -> Non
     if user is not None and user.is_managed_by(claims.sub):
         return
     raise Forbidden("You may not change this plan")
+
+
+def require_role_in(claims: Claims, portal_id: str) -> None:
+    """Assigning to a list of users: staff, or someone with a role in the portal (each user is then answered)."""
+    if not (claims.staff or claims.roles_in(portal_id)):
+        raise Forbidden(f"You have no role in portal {portal_id}")

@@ -173,6 +173,7 @@ class PlanService:
         user_ids = {given: claims.sub if given == SELF else given for given in body.user_ids}
         context = self.repository.users_assignment_context(instance, lo_id, sorted(set(user_ids.values())))
         portal = context.portal
+        permissions.require_role_in(claims, portal.id)
         lo = require_assignable(context.lo, lo_id, portal.id)
         answers: UserOutcomes = {}
         to_assign: list[tuple[str, Assignment, Holdings]] = []
