@@ -59,6 +59,7 @@ EVERYONE = ("learner", "other_learner", "manager", "admin", "assessor")
 # u1 is both `learner` and `other_client` (the same user id acting for another API client).
 SELF_MANAGER_ADMIN_STAFF = {"learner": 200, "other_client": 200, "manager": 200, "admin": 200, "staff": 200}
 CLIENT_MEMBERS = ("learner", "other_learner", "manager", "admin")
+PLAN_MANAGERS = {"manager": 204, "admin": 204, "staff": 204}  # change or unassign a plan someone else assigned
 PLAN_READERS = {"learner": 200, "manager": 200, "admin": 200, "staff": 200, "other_client": 200}
 ENROLMENT_READERS = {"learner": 200, "manager": 200, "admin": 200, "assessor": 200, "staff": 200, "other_client": 200}
 
@@ -153,6 +154,49 @@ CASES: tuple[RouteCase, ...] = (
         outsiders=("other_portal_admin", "other_company"),
         secrets=("plan",),
         keepers=tuple(PLAN_READERS),
+    ),
+    RouteCase(
+        "GET",
+        "/enrolment/plan/{instance}/user/{userId}",
+        _const(f"/enrolment/plan/{PORTAL}/user/u1"),
+        PLAN_READERS,
+        go1=True,
+        outsiders=("other_portal_admin", "other_company"),
+        secrets=("plan",),
+        keepers=tuple(PLAN_READERS),
+    ),
+    RouteCase(
+        "PATCH",
+        "/enrolment/plan/{instance}",  # the plan id; u1's plan was assigned by the admin: not u1's to move
+        lambda w: f"/enrolment/plan/{w.ids['plan']}",
+        PLAN_MANAGERS,
+        body=lambda _w: {"due_date": "2031-01-01T00:00:00Z", "notify": False},
+        go1=True,
+    ),
+    RouteCase(
+        "DELETE",
+        "/enrolment/plan/{instance}",  # unassigning again answers 204 too: every manager's cell is 204
+        lambda w: f"/enrolment/plan/{w.ids['plan_to_unassign']}",
+        PLAN_MANAGERS,
+        go1=True,
+    ),
+    RouteCase(
+        "POST",
+        "/enrolment/plan/{instance}/{loId}/users",
+        _const(f"/enrolment/plan/{PORTAL}/c1/users"),
+        # Answered per user to anyone with a role in the portal (a learner assigns only themselves).
+        dict.fromkeys(("learner", "other_learner", "manager", "admin", "assessor", "staff"), 200),
+        body=lambda _w: {"user_ids": ["u1"], "status": 1, "notify": False},
+        go1=True,
+    ),
+    RouteCase(
+        "GET",
+        "/enrolment/plan/group-assignment/{id}",
+        lambda w: f"/enrolment/plan/group-assignment/{w.ids['group_assignment']}",
+        {"admin": 200, "staff": 200},
+        go1=True,
+        secrets=("group_assignment",),
+        keepers=("admin", "staff"),
     ),
     # --- enrolments (Go1) -------------------------------------------------------------------------
     RouteCase(

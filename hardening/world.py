@@ -193,6 +193,10 @@ def populate(world: World) -> None:
     world.ids["enrolment"] = str(enrolment["id"])
     world.ids["plan_play"] = world.new_plan_play()
     world.ids["subscription_plan"] = world.new_subscription_plan()
+    unassigned = world.ok("admin", "POST", f"/enrolment/plan/{PORTAL}/i1/user/u1", {"status": 1, "notify": False})
+    world.ids["plan_to_unassign"] = str(unassigned["id"])
+    group = world.ok("admin", "POST", f"/enrolment/plan/{PORTAL}/c1/group/g1", {"status": 1, "notify": False})
+    world.ids["group_assignment"] = str(group["id"])
     world.stack.drain()
 
 

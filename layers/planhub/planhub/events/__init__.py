@@ -58,6 +58,7 @@ class EventType(StrEnum):
     PLAN_DUE_DATE_CHANGED = "plan due date changed"
     PLAN_DUE_SOON = "plan due soon"
     PLAN_OVERDUE = "plan overdue"
+    PLAN_UNASSIGNED = "plan unassigned"
     GROUP_PLAN_ASSIGNED = "group plan assigned"
     GROUP_PLAN_BATCH = "group plan batch"
 

@@ -278,3 +278,41 @@ def plan_due_order(due_at: str, plan_id: int | str) -> str:
 def plan_notices_watermark() -> Key:
     """The first day whose due plans the daily notice run has not fully handled yet."""
     return key("SCHEDULE#PLANNOTICES", "WATERMARK")
+
+
+# --- plans (SPEC.md section 10): a user's plans by due date, unassignments, fan-out progress ---
+
+PLAN_NO_DUE_DATE = "~"  # sorts after every ISO 8601 instant: plans without a due date come last
+
+
+def user_plans_index(portal_id: str, user_id: str, *, archived: bool = False) -> str:
+    """GSI1 partition of a user's plans in a portal (active ones; archived ones in their own)."""
+    return f"USERPLANS#{portal_id}#{user_id}" + ("#ARCHIVED" if archived else "")
+
+
+def user_lo_plans_index(portal_id: str, user_id: str, lo_id: str, *, archived: bool = False) -> str:
+    """GSI3 partition of a user's plans of one LO (the `lo_id` filter of the list)."""
+    return f"USERLOPLANS#{portal_id}#{user_id}#{lo_id}" + ("#ARCHIVED" if archived else "")
+
+
+def user_plans_order(due_at: str | None, plan_id: int | str) -> str:
+    """GSI1SK and GSI3SK: the fixed-width UTC due instant (or "~": none, last), then the plan."""
+    return f"{due_at or PLAN_NO_DUE_DATE}#{plan_id}"
+
+
+def plan_unassigned(portal_id: str, user_id: str, lo_id: str) -> Key:
+    """When the user's plan of the LO was last unassigned: older group assignments do not bring it back."""
+    return key(f"ACTIVEPLAN#{portal_id}#{user_id}#{lo_id}", "UNASSIGNED")
+
+
+def plan_pk(plan_id: int | str) -> str:
+    return f"PLAN#{plan_id}"
+
+
+GROUP_PLAN_PROGRESS_PREFIX = "PROGRESS#"
+
+
+def group_plan_progress(group_plan_id: int | str, part: str) -> Key:
+    """One part of a group assignment's progress (an announcement, a batch of members), in the
+    group assignment's own partition: one Query reads the assignment and all its progress."""
+    return key(plan_pk(group_plan_id), f"{GROUP_PLAN_PROGRESS_PREFIX}{part}")
