@@ -241,3 +241,20 @@ def plan_due_order(due_at: str, plan_id: int | str) -> str:
 def plan_notices_watermark() -> Key:
     """The first day whose due plans the daily notice run has not fully handled yet."""
     return key("SCHEDULE#PLANNOTICES", "WATERMARK")
+
+
+# --- payments (SPEC.md section 9) ------------------------------------------------------
+
+
+def refund(idempotency_key: str) -> Key:
+    """What became of one requested refund, keyed by its Stripe idempotency key."""
+    return key(f"REFUND#{idempotency_key}", "REFUND")
+
+
+def payment_method(method_id: str) -> Key:
+    return key(f"PAYMENTMETHOD#{method_id}", "PAYMENTMETHOD")
+
+
+def user_payment_methods_index(company_id: str, user_id: str) -> str:
+    """GSI1 partition of a user's payment methods in a company, sorted by creation (newest last)."""
+    return f"PAYMENTMETHODS#{company_id}#{user_id}"
