@@ -503,6 +503,25 @@ def start_for_local_stack(port: int | None = None) -> StripeEndpoint:
     return endpoint
 
 
+class LocalStripeService:
+    """The endpoint as a service `make local` runs beside the gateway (name, start, stop): it
+    serves on STRIPE_PORT and points the functions' SDK at itself (STRIPE_API_BASE)."""
+
+    name = "stripe"
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port
+        self.endpoint: StripeEndpoint | None = None
+
+    def start(self) -> None:
+        self.endpoint = start_for_local_stack(self.port)
+        print(f"Stripe test endpoint on {self.endpoint.url} (control: {self.endpoint.url}/_control/charges)")
+
+    def stop(self) -> None:
+        if self.endpoint is not None:
+            self.endpoint.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="The local Stripe-compatible test endpoint")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
