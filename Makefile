@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 SCHEDULES ?= on
 FILE ?= seeds/demo.json
+STRIPE_PORT ?= 12111
 export AWS_DEFAULT_REGION ?= us-east-1
 FUNCTION_DIRS := $(sort $(wildcard functions/*/))
 
@@ -30,8 +31,8 @@ $(LINT_VENV)/.installed: requirements-lint.txt
 
 install: $(VENV)/.installed $(LINT_VENV)/.installed ## Create the virtual environments
 
-local: $(VENV)/.installed ## Run the whole API on http://127.0.0.1:$(PORT) and /docs; schedules fire (SCHEDULES=off: not)
-	PORT=$(PORT) PLANHUB_SCHEDULES=$(SCHEDULES) $(PY) -m planhub_local.server
+local: $(VENV)/.installed ## Run the whole API on http://127.0.0.1:$(PORT) and /docs, the Stripe test endpoint on $(STRIPE_PORT); schedules fire (SCHEDULES=off: not)
+	PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) PLANHUB_SCHEDULES=$(SCHEDULES) $(PY) -m planhub_local.server
 
 token: $(VENV)/.installed ## Print a token per demo role for the stack on port $(PORT) (same JWT_SECRET as `make local`)
 	@$(PY) -m planhub_local.tokens --url http://127.0.0.1:$(PORT)

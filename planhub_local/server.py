@@ -304,6 +304,10 @@ def main(argv: list[str] | None = None) -> None:
     configure_process()
     port = int(os.environ.get("PORT", "3000"))
     schedules = not args.no_schedules and schedules_enabled([])
+    from planhub_local.stripe_endpoint import LocalStripeService
+
+    stripe = LocalStripeService()
+    stripe.start()  # before any function is imported: they read STRIPE_API_BASE
     api = LocalApi(schedules=schedules)
     if DEMO_SEED.exists():
         from planhub_local.seed import load_seed
@@ -334,6 +338,7 @@ def main(argv: list[str] | None = None) -> None:
             service.stop()
         server.stop()
         api.stop()
+        stripe.stop()
         print("planhub stopped")
 
 

@@ -21,6 +21,8 @@ from planhub.errors import (
     InvalidInput,
     LimitExceeded,
     NotFound,
+    PaymentDeclined,
+    PaymentUnavailable,
     PlanhubError,
     PreconditionFailed,
     Unauthenticated,
@@ -34,6 +36,8 @@ STATUS_OF: dict[type[PlanhubError], HTTPStatus] = {
     Conflict: HTTPStatus.CONFLICT,
     PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     LimitExceeded: HTTPStatus.TOO_MANY_REQUESTS,
+    PaymentDeclined: HTTPStatus.PAYMENT_REQUIRED,
+    PaymentUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

@@ -316,3 +316,20 @@ def group_plan_progress(group_plan_id: int | str, part: str) -> Key:
     """One part of a group assignment's progress (an announcement, a batch of members), in the
     group assignment's own partition: one Query reads the assignment and all its progress."""
     return key(plan_pk(group_plan_id), f"{GROUP_PLAN_PROGRESS_PREFIX}{part}")
+
+
+# --- payments (SPEC.md section 9) ------------------------------------------------------
+
+
+def refund(idempotency_key: str) -> Key:
+    """What became of one requested refund, keyed by its Stripe idempotency key."""
+    return key(f"REFUND#{idempotency_key}", "REFUND")
+
+
+def payment_method(method_id: str) -> Key:
+    return key(f"PAYMENTMETHOD#{method_id}", "PAYMENTMETHOD")
+
+
+def user_payment_methods_index(company_id: str, user_id: str) -> str:
+    """GSI1 partition of a user's payment methods in a company, sorted by creation (newest last)."""
+    return f"PAYMENTMETHODS#{company_id}#{user_id}"
