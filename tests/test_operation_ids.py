@@ -59,6 +59,15 @@ STABLE: dict[str, tuple[str, str]] = {
     "updatePlanPlay": ("PATCH", "/api/plan-plays/{planPlayId}"),
     "updateSubscriptionPlan": ("PUT", "/plans/{plan_id}"),
     "withdrawEnrolment": ("DELETE", "/enrolment/enrolment/{enrolmentId}"),
+    "getGroupAssignment": ("GET", "/enrolment/plan/group-assignment/{id}"),
+    "listUserPlans": ("GET", "/enrolment/plan/{instance}/user/{userId}"),
+    "assignPlanToUsers": ("POST", "/enrolment/plan/{instance}/{loId}/users"),
+    "unassignPlan": ("DELETE", "/enrolment/plan/{planId}"),
+    "updatePlanDueDate": ("PATCH", "/enrolment/plan/{planId}"),
+    "listPaymentMethods": ("GET", "/payment_methods"),
+    "createPaymentMethod": ("POST", "/payment_methods"),
+    "deletePaymentMethod": ("DELETE", "/payment_methods/{method_id}"),
+    "getPaymentMethod": ("GET", "/payment_methods/{method_id}"),
 }
 
 

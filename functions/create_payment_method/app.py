@@ -12,7 +12,12 @@ methods = PaymentMethodService.from_environment()
 app = RestApi()
 
 
-@app.post("/payment_methods", tags=["payment methods"], responses=errors(400, 401, 402, 403, 503))
+@app.post(
+    "/payment_methods",
+    operation_id="createPaymentMethod",
+    tags=["payment methods"],
+    responses=errors(400, 401, 402, 403, 503),
+)
 def create_payment_method(
     body: Annotated[PaymentMethodBody, Body()],
     api_key: Annotated[

@@ -13,7 +13,12 @@ methods = PaymentMethodService.from_environment()
 app = RestApi()
 
 
-@app.delete("/payment_methods/<method_id>", tags=["payment methods"], responses=errors(401, 403, 404, 409, success=204))
+@app.delete(
+    "/payment_methods/<method_id>",
+    operation_id="deletePaymentMethod",
+    tags=["payment methods"],
+    responses=errors(401, 403, 404, 409, success=204),
+)
 def delete_payment_method(
     method_id: str,
     api_key: Annotated[

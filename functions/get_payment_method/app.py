@@ -12,7 +12,12 @@ methods = PaymentMethodService.from_environment()
 app = RestApi()
 
 
-@app.get("/payment_methods/<method_id>", tags=["payment methods"], responses=errors(401, 403, 404))
+@app.get(
+    "/payment_methods/<method_id>",
+    operation_id="getPaymentMethod",
+    tags=["payment methods"],
+    responses=errors(401, 403, 404),
+)
 def get_payment_method(
     method_id: str,
     api_key: Annotated[

@@ -12,7 +12,9 @@ methods = PaymentMethodService.from_environment()
 app = RestApi()
 
 
-@app.get("/payment_methods", tags=["payment methods"], responses=errors(400, 401, 403))
+@app.get(
+    "/payment_methods", operation_id="listPaymentMethods", tags=["payment methods"], responses=errors(400, 401, 403)
+)
 def list_payment_methods(
     size: Annotated[int, Query(ge=1, le=200, description="Methods per page")] = 50,
     page: Annotated[int, Query(ge=0, le=10_000, description="1-based page number (0 reads as 1)")] = 1,
