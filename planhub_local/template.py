@@ -109,10 +109,12 @@ class Template:
         """template.yaml, read once per process."""
         return cls()
 
-    def __init__(self, raw: dict[str, Any] | None = None) -> None:
+    def __init__(self, raw: dict[str, Any] | None = None, parameters: dict[str, str] | None = None) -> None:
+        """`parameters` overrides the template's defaults, as a deployment's parameter values do."""
         self.raw = raw if raw is not None else load_template()
         self.resources: dict[str, Any] = self.raw["Resources"]
         self.parameters = {name: str(spec.get("Default", "")) for name, spec in self.raw.get("Parameters", {}).items()}
+        self.parameters.update(parameters or {})
         self.physical_names = self._physical_names()
         self.conditions = {name: bool(self.resolve(spec)) for name, spec in self.raw.get("Conditions", {}).items()}
 
@@ -133,7 +135,12 @@ class Template:
         return names
 
     def resources_of(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.resources.items() if v["Type"] == kind}
+        """The resources of a type that this deployment creates (their Condition, if any, holds)."""
+        return {
+            k: v
+            for k, v in self.resources.items()
+            if v["Type"] == kind and ("Condition" not in v or self.conditions[v["Condition"]])
+        }
 
     def arn(self, logical_id: str) -> str:
         kind = self.resources[logical_id]["Type"]
@@ -169,6 +176,12 @@ class Template:
                 return left == right
             if name == "Fn::Not":
                 return not self.resolve(argument[0])
+            if name == "Fn::Split":
+                delimiter, text = argument
+                return str(self.resolve(text)).split(delimiter)
+            if name == "Fn::Select":
+                index, values = argument
+                return self.resolve(values)[int(self.resolve(index))]
         return {k: self.resolve(v) for k, v in value.items()}
 
     def _ref(self, name: str) -> Any:

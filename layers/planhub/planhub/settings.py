@@ -11,6 +11,12 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def parameter_name(name: str) -> str:
+    """An SSM parameter's full name: the template names it with or without its leading slash
+    ('planhub/x' or '/planhub/x', and "/" + either), SSM wants exactly one."""
+    return "/" + name.lstrip("/")
+
+
 class Environment(BaseModel):
     """Base for environment models: fields are read from upper-case variables."""
 

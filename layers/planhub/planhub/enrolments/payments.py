@@ -25,6 +25,7 @@ from planhub.records.coupon import Coupon
 from planhub.records.credit_token import CreditTokenStatus
 from planhub.records.learning_object import LearningObject
 from planhub.records.price import Price
+from planhub.settings import parameter_name
 from planhub.storage import Expression, Update, Write
 from planhub.storage import keys as table_keys
 
@@ -82,7 +83,7 @@ class StripePaymentGateway:
 
         if not self._secret_parameter:
             raise RuntimeError(f"configure {STRIPE_SECRET_PARAMETER} to take Stripe payments")
-        secret = parameters.get_parameter(self._secret_parameter, decrypt=True, max_age=300)
+        secret = parameters.get_parameter(parameter_name(self._secret_parameter), decrypt=True, max_age=300)
         return stripe.StripeClient(str(secret))
 
     def charge(
