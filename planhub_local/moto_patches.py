@@ -19,6 +19,12 @@
    partition's; DynamoDB reads the partition alone. A table Query here reads only its
    partition (then filters and sorts exactly as moto does), so a big table does not make
    every small Query slow.
+
+And where moto accepts what AWS refuses, at limits our code can reach:
+
+5. PutEvents over 256 KB. moto puts a request of any size on the bus; EventBridge refuses
+   one whose entries total more than 256 KB (counted as `planhub.events.entry_size` does,
+   AWS's own rule) with a ValidationException, and so does this.
 """
 
 from __future__ import annotations
@@ -41,7 +47,35 @@ def apply() -> None:
     _check_then_apply_transactions()
     _idempotent_transactions()
     _queries_read_one_partition()
+    _put_events_size_limit()
     _applied = True
+
+
+PUT_EVENTS_MAX_BYTES = 256 * 1024
+
+
+def _put_events_size_limit() -> None:
+    from moto.events.exceptions import ValidationException
+    from moto.events.responses import EventsHandler
+
+    original = EventsHandler.put_events
+
+    def put_events(self: Any) -> Any:
+        size = 0
+        for entry in self._get_param("Entries") or []:
+            size += 14 if entry.get("Time") is not None else 0
+            for part in (
+                entry.get("Source"),
+                entry.get("DetailType"),
+                entry.get("Detail"),
+                *entry.get("Resources", []),
+            ):
+                size += len(part.encode()) if part else 0
+        if size > PUT_EVENTS_MAX_BYTES:
+            raise ValidationException("Total size of the entries in the request is over the limit.")
+        return original(self)
+
+    EventsHandler.put_events = put_events  # type: ignore[method-assign]
 
 
 def _serialize_calls() -> None:

@@ -78,6 +78,11 @@ class StreamSubscription:
     function: str
     filters: list[dict[str, Any]]
     batch_size: int
+    # Lambda's stream event source mapping: -1 is AWS's default, "until the record expires".
+    max_retries: int = -1
+    max_record_age_seconds: int = -1
+    bisect_on_error: bool = False
+    on_failure: str | None = None  # logical id of the on-failure destination (a queue)
 
 
 @dataclass
@@ -292,7 +297,18 @@ class Template:
                     continue
                 props = event["Properties"]
                 filters = [yaml.safe_load(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])]
-                found.append(StreamSubscription(function.logical_id, filters, int(props.get("BatchSize", 100))))
+                destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                found.append(
+                    StreamSubscription(
+                        function.logical_id,
+                        filters,
+                        int(props.get("BatchSize", 100)),
+                        max_retries=int(props.get("MaximumRetryAttempts", -1)),
+                        max_record_age_seconds=int(props.get("MaximumRecordAgeInSeconds", -1)),
+                        bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
+                        on_failure=destination["Fn::GetAtt"][0] if destination else None,
+                    )
+                )
         return found
 
     def authorizer_function(self) -> str | None:
