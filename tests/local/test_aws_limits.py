@@ -158,3 +158,21 @@ def test_replay_keeps_a_stream_batch_when_it_cannot_read_the_outbox(stack: Local
     result = replay(stack.sqs, stack.events, stack.failure_queue_url, stack.bus_name)
 
     assert result.replayed == [] and len(result.kept) == 1
+
+
+def test_the_authorizer_counts_each_401_refusal_so_its_alarm_can_tell_refusals_from_failures(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planhub_local.gateway import Gateway
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    capsys.readouterr()
+
+    answer = Gateway(stack).handle("GET", "/admin/portals/p-acme", {"Authorization": "Bearer not-a-token"})
+
+    assert answer.status == 401
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    refusals = [m for m in emitted if "TokensRefused" in m]
+    assert refusals, emitted
+    assert refusals[0]["TokensRefused"] in (1, 1.0, [1.0])
+    assert refusals[0]["service"] == "planhub"
