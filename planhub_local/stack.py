@@ -35,7 +35,7 @@ from typing import Any
 import boto3
 
 from planhub_local import moto_patches
-from planhub_local.template import ACCOUNT, REGION, REPO, Function, StreamSubscription, Template
+from planhub_local.template import ACCOUNT, REGION, REPO, Function, QueueSubscription, StreamSubscription, Template
 
 LAYER_PATH = REPO / "layers" / "planhub"
 DEFAULT_JWT_SECRET = "planhub-local-development-secret-0123456789"  # noqa: S105 - local only
@@ -60,6 +60,9 @@ def configure_process(jwt_secret: str | None = None) -> None:
         # On Lambda the layer is on the path at /opt/python; locally it is the layer's folder.
         sys.path.insert(0, str(LAYER_PATH))
     moto_patches.apply()
+    from planhub.storage import mail  # the email functions pace themselves on the local SES clock
+
+    mail.clock = moto_patches.ses_clock
     # Metrics are disabled locally; Powertools still warns on every flush without this.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
@@ -271,6 +274,7 @@ class LocalStack:
         self._create_queues()
         self._create_bus_and_rules()
         self._verify_email_identities()
+        self._limit_email_send_rate()
         self._create_usage_plans()
         return self
 
@@ -306,6 +310,13 @@ class LocalStack:
         self.bus_name = self.template.physical_names[bus_id]
         self.events.create_event_bus(Name=self.bus_name)
         for rule in self.template.rules():
+            if rule.queue is not None:  # a rule of the template's own that targets a queue
+                queue_arn = self.template.arn(rule.queue)
+                self.events.put_rule(Name=rule.name, EventBusName=self.bus_name, EventPattern=json.dumps(rule.pattern))
+                self.events.put_targets(
+                    Rule=rule.name, EventBusName=self.bus_name, Targets=[{"Id": rule.queue, "Arn": queue_arn}]
+                )
+                continue
             queue_url = self.sqs.create_queue(QueueName=f"rule-{rule.name}"[:80])["QueueUrl"]
             queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
                 "QueueArn"
@@ -322,6 +333,11 @@ class LocalStack:
         for resource in self.template.resources_of("AWS::ApiGateway::UsagePlan").values():
             name = self.template.resolve(resource["Properties"]["UsagePlanName"])
             _client("apigateway").create_usage_plan(name=name)
+
+    def _limit_email_send_rate(self) -> None:
+        """SES throttles above the account's send rate: locally, the template's EmailMaxSendRate."""
+        rate = self.template.parameters.get("EmailMaxSendRate")
+        moto_patches.ses_send_rate.configure(float(rate) if rate else None)
 
     def _verify_email_identities(self) -> None:
         for resource in self.template.resources_of("AWS::SES::EmailIdentity").values():
@@ -470,8 +486,10 @@ class LocalStack:
         return self._advance(raw)
 
     def _pump_queues(self) -> int:
-        processed = 0
+        processed = sum(self._pump_queue(subscription) for subscription in self.template.queue_subscriptions())
         for rule in self.template.rules():
+            if rule.queue is not None:
+                continue
             url = self.rule_queues[rule.name]
             while True:
                 messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
@@ -482,6 +500,57 @@ class LocalStack:
                     self._invoke_async(rule.function, rule.name, event, rule.max_retries)
                     self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                     processed += 1
+        return processed
+
+    def _pump_queue(self, subscription: QueueSubscription) -> int:
+        """Lambda's SQS event source: batches of BatchSize; a message the function reports as
+        failed (or all, if it raised) is received again (locally at once; on AWS after the
+        visibility timeout), and after maxReceiveCount receives the queue moves it to its
+        dead-letter queue, its body unchanged. Invocations are one at a time here, which
+        MaximumConcurrency allows."""
+        url = self.queue_urls[subscription.queue]
+        processed = 0
+        while messages := self.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(10, subscription.batch_size),
+            AttributeNames=["ApproximateReceiveCount"],
+        ).get("Messages", []):
+            records = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self.template.arn(subscription.queue),
+                }
+                for m in messages
+            ]
+            try:
+                answer = self.invoke(subscription.function, {"Records": records}) or {}
+                failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures") or []}
+            except Exception:  # noqa: BLE001 - the whole batch returns to the queue
+                failed = {m["MessageId"] for m in messages}
+            for message in messages:
+                processed += 1
+                if message["MessageId"] not in failed:
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                    self.delivered.append(
+                        DeliveredEvent(subscription.queue, subscription.function, json.loads(message["Body"]))
+                    )
+                    continue
+                receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+                limit = subscription.max_receive_count
+                if limit is not None and receives >= limit and subscription.dead_letter_queue:
+                    self.failures.append(json.loads(message["Body"]))
+                    self.sqs.send_message(
+                        QueueUrl=self.queue_urls[subscription.dead_letter_queue], MessageBody=message["Body"]
+                    )
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                else:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
         return processed
 
     def _invoke_async(self, function: str, rule: str, event: dict[str, Any], max_retries: int) -> None:

@@ -68,9 +68,22 @@ class Route:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    function: str
+    function: str  # logical id of the function it invokes ("" when it targets a queue)
     pattern: dict[str, Any]
     max_retries: int
+    queue: str | None = None  # logical id of the SQS queue it targets (an AWS::Events::Rule)
+
+
+@dataclass(frozen=True)
+class QueueSubscription:
+    """A function's SQS event source, with its queue's redrive policy."""
+
+    function: str
+    queue: str  # logical id
+    batch_size: int
+    max_concurrency: int | None
+    max_receive_count: int | None  # receives before the queue moves a message on
+    dead_letter_queue: str | None  # logical id
 
 
 @dataclass(frozen=True)
@@ -286,7 +299,37 @@ class Template:
                             max_retries=function.max_async_retries,
                         )
                     )
+        for logical_id, resource in self.resources_of("AWS::Events::Rule").items():
+            props = resource["Properties"]
+            for target in props.get("Targets", []):
+                arn = target["Arn"]
+                queue = arn.get("Fn::GetAtt", [None])[0] if isinstance(arn, dict) else None
+                if queue in self.resources and self.resources[queue]["Type"] == "AWS::SQS::Queue":
+                    rules.append(Rule(logical_id, "", self.resolve(props["EventPattern"]), 0, queue=queue))
         return rules
+
+    @functools.cache  # noqa: B019 - templates live as long as the process
+    def queue_subscriptions(self) -> list[QueueSubscription]:
+        found = []
+        for function in self.functions().values():
+            for event in function.events.values():
+                if event["Type"] != "SQS":
+                    continue
+                props = event["Properties"]
+                queue = props["Queue"]["Fn::GetAtt"][0]
+                redrive = self.resources[queue]["Properties"].get("RedrivePolicy") or {}
+                dead_letter = redrive.get("deadLetterTargetArn")
+                found.append(
+                    QueueSubscription(
+                        function=function.logical_id,
+                        queue=queue,
+                        batch_size=int(props.get("BatchSize", 10)),
+                        max_concurrency=props.get("ScalingConfig", {}).get("MaximumConcurrency"),
+                        max_receive_count=int(redrive["maxReceiveCount"]) if redrive else None,
+                        dead_letter_queue=dead_letter["Fn::GetAtt"][0] if dead_letter else None,
+                    )
+                )
+        return found
 
     @functools.cache  # noqa: B019 - templates live as long as the process
     def stream_subscriptions(self) -> list[StreamSubscription]:

@@ -176,3 +176,87 @@ def test_the_authorizer_counts_each_401_refusal_so_its_alarm_can_tell_refusals_f
     assert refusals, emitted
     assert refusals[0]["TokensRefused"] in (1, 1.0, [1.0])
     assert refusals[0]["service"] == "planhub"
+
+
+# --- email bursts: a queue, bounded senders, paced under SES's send rate -----------------------
+
+
+def test_emails_wait_in_a_queue_that_at_most_email_senders_containers_drain() -> None:
+    template = Template()
+    (subscription,) = [s for s in template.queue_subscriptions() if s.function == "SendEmailFunction"]
+    function = template.functions()["SendEmailFunction"]
+
+    assert subscription.queue == "EmailQueue"
+    assert subscription.max_concurrency == int(function.environment["EMAIL_SENDERS"])
+    assert function.environment["EMAIL_MAX_SEND_RATE"] == template.parameters["EmailMaxSendRate"]
+    assert subscription.dead_letter_queue == "AsyncFailureQueue" and subscription.max_receive_count
+    (rule,) = [r for r in template.rules() if r.queue == "EmailQueue"]
+    assert rule.pattern["detail"] == {"data": {"notify": [True]}}
+
+
+def test_the_local_ses_throttles_sends_above_the_send_rate_as_ses_does(stack: LocalStack) -> None:
+    import boto3
+    from botocore.config import Config
+
+    from planhub_local import moto_patches
+
+    ses = boto3.client("ses", region_name="us-east-1", config=Config(retries={"total_max_attempts": 1}))
+    # The stack throttles at the template's EmailMaxSendRate; a sandbox's 1 a second shows it quickly.
+    assert moto_patches.ses_send_rate.per_second == float(Template().parameters["EmailMaxSendRate"])
+    moto_patches.ses_send_rate.configure(1.0)
+    message = {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}
+
+    with pytest.raises(ClientError) as throttled:
+        for _ in range(10):  # far more than a second's worth, at once
+            ses.send_email(
+                Source="no-reply@planhub.example.com", Destination={"ToAddresses": ["a@example.com"]}, Message=message
+            )
+
+    assert throttled.value.response["Error"]["Code"] == "Throttling"
+    assert throttled.value.response["Error"]["Message"] == "Maximum sending rate exceeded."
+    # A second later (on SES's clock), sending works again
+    moto_patches.ses_clock.sleep(1.0)
+    ses.send_email(
+        Source="no-reply@planhub.example.com", Destination={"ToAddresses": ["a@example.com"]}, Message=message
+    )
+
+
+def test_a_group_assigned_with_notify_is_emailed_once_each_under_the_send_rate(
+    stack: LocalStack, given: Catalog
+) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+
+    from planhub_local import moto_patches, tokens
+    from planhub_local.client import Api
+    from planhub_local.gateway import Gateway
+    from planhub_local.template import ACCOUNT, REGION
+
+    # Given a group of 60 members (four seconds' worth of SES's 14 a second)
+    given.portal()
+    given.learning_object("c1", "course")
+    members = [f"m{n:02d}" for n in range(60)]
+    for member in members:
+        given.user(member)
+    given.group("everyone", members)
+    stack.drain()
+    started = moto_patches.ses_clock.monotonic()
+
+    # When an admin assigns the course to the group, asking for emails
+    admin = tokens.token("admin-1", roles={"p-acme": ["admin"]})
+    answer = Api(Gateway(stack)).post(
+        "/enrolment/plan/p-acme/c1/group/everyone", {"status": 1, "notify": True}, token=admin
+    )
+    assert answer.status == 200, answer.body
+    stack.drain()
+
+    # Then every member gets one email, SES never throttled, nothing is dead-lettered
+    sent = sorted(address for email in stack.sent_emails() for address in email["to"])
+    assert sent == sorted(f"{m}@example.com" for m in members)
+    assert moto_patches.ses_send_rate.throttled == 0
+    assert stack.failures == []
+    # and sending took at least 60 / 14 seconds on SES's clock
+    assert moto_patches.ses_clock.monotonic() - started >= 60 / float(Template().parameters["EmailMaxSendRate"]) - 1
+    # and each exactly-once record is a partition of its own (no hot key)
+    table = dynamodb_backends[ACCOUNT][REGION].get_table(stack.table_name)
+    records = [pk for pk in table.items if str(getattr(pk, "value", pk)).startswith("IDEMPOTENCY#send-email#")]
+    assert len(records) == 60

@@ -165,6 +165,12 @@ def outbox_time_index_keys(event_id: str, occurred_at: str) -> dict[str, str]:
     return {"GSI2PK": outbox_time_index(occurred_at[:16], shard), "GSI2SK": f"{occurred_at}#{event_id}"}
 
 
+def idempotency_record(consumer: str, idempotency_key: str) -> Key:
+    """A consumer's exactly-once record of one event: a partition per event, so a burst of
+    events is spread over many partitions (one per consumer would be a hot key)."""
+    return key(f"IDEMPOTENCY#{consumer}#{idempotency_key}", "IDEMPOTENCY")
+
+
 def processed_event(consumer: str, event_id: str) -> Key:
     """Marks that `consumer` has handled `event_id`, so a redelivery is a no-op."""
     return key(f"PROCESSED#{consumer}#{event_id}", "PROCESSED")
