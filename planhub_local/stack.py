@@ -339,6 +339,28 @@ class LocalStack:
         rate = self.template.parameters.get("EmailMaxSendRate")
         moto_patches.ses_send_rate.configure(float(rate) if rate else None)
 
+    def api_key_accepted(self, value: str | None) -> bool:
+        """What API Gateway checks on a route with ApiKeyRequired: the key (here, the
+        authorizer's usageIdentifierKey) exists, is enabled, and is on one of the stack's
+        usage plans."""
+        if not value:
+            return False
+        apigateway = _client("apigateway")
+        keys = apigateway.get_api_keys(includeValues=True, limit=500).get("items", [])
+        key = next((k for k in keys if k.get("value") == value and k.get("enabled")), None)
+        if key is None:
+            return False
+        names = {
+            self.template.resolve(r["Properties"]["UsagePlanName"])
+            for r in self.template.resources_of("AWS::ApiGateway::UsagePlan").values()
+        }
+        for plan in apigateway.get_usage_plans().get("items", []):
+            if plan.get("name") in names:
+                plan_keys = apigateway.get_usage_plan_keys(usagePlanId=plan["id"]).get("items", [])
+                if any(k["id"] == key["id"] for k in plan_keys):
+                    return True
+        return False
+
     def _verify_email_identities(self) -> None:
         for resource in self.template.resources_of("AWS::SES::EmailIdentity").values():
             identity = self.template.resolve(resource["Properties"]["EmailIdentity"])

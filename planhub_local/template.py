@@ -50,6 +50,7 @@ class Route:
     path: str  # as API Gateway declares it, e.g. /admin/portals/{portalId}
     function: str  # logical id
     authorized: bool
+    api_key_required: bool = False  # Auth: ApiKeyRequired (the key comes from the authorizer)
 
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -281,6 +282,7 @@ class Template:
                         path=props["Path"],
                         function=function.logical_id,
                         authorized=auth.get("Authorizer") != "NONE",
+                        api_key_required=bool(auth.get("ApiKeyRequired", False)),
                     )
                 )
         return sorted(routes, key=lambda r: r.specificity, reverse=True)

@@ -260,3 +260,32 @@ def test_a_group_assigned_with_notify_is_emailed_once_each_under_the_send_rate(
     table = dynamodb_backends[ACCOUNT][REGION].get_table(stack.table_name)
     records = [pk for pk in table.items if str(getattr(pk, "value", pk)).startswith("IDEMPOTENCY#send-email#")]
     assert len(records) == 60
+
+
+# --- API keys: where the template says ApiKeyRequired, API Gateway wants a key it knows ----------
+
+
+def test_a_route_that_requires_an_api_key_refuses_one_the_usage_plan_does_not_know(
+    stack: LocalStack, given: Catalog
+) -> None:
+    from planhub_local import tokens
+    from planhub_local.client import Api
+    from planhub_local.gateway import Gateway
+
+    required = {(r.method, r.path) for r in Template().routes() if r.api_key_required}
+    assert ("POST", "/plans") in required
+    api = Api(Gateway(stack))
+    token = tokens.token("admin-1", company={"id": "acme-co", "admin": True})
+    key = "acme-co-key-0123456789abcdef"
+
+    # Before the company's key is registered, API Gateway itself refuses it
+    refused = api.post("/plans", {}, token=token, headers={"X-Share-Api-Key": key})
+    assert refused.status == 403
+    assert refused.json() == {"message": "Invalid or missing X-Share-Api-Key for your company"}
+    assert not stack.api_key_accepted(key)
+
+    # Once staff set the company's keys (registered on the usage plan), the request reaches the handler
+    given.company("acme-co", [key])
+    assert stack.api_key_accepted(key)
+    answered = api.post("/plans", {}, token=token, headers={"X-Share-Api-Key": key})
+    assert answered.status == 400  # the handler's answer to an empty body
