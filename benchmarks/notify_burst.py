@@ -101,7 +101,8 @@ def main() -> None:
     print("members  answer  emails  once  twice  never  throttled  dead letters  wall s  SES s  emails/SES s  limit/s")
     print(
         f"{r['size']:7d}  {r['status']:6d}  {r['emails']:6d}  {r['once']:4d}  {r['twice']:5d}  {r['never']:5d}"
-        f"  {r['throttled']:9d}  {r['dead_letters'] + r['failures']:12d}  {r['wall_s']:6.1f}  {r['simulated_s']:5.0f}"
+        f"  {r['throttled']:9d}  {max(r['dead_letters'], r['failures']):12d}"
+        f"  {r['wall_s']:6.1f}  {r['simulated_s']:5.0f}"
         f"  {r['emails'] / r['simulated_s']:12.1f}  {r['limit']:7.1f}"
     )
     print(
