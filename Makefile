@@ -5,13 +5,18 @@ VENV := .venv
 LINT_VENV := .venv-lint
 PY := $(VENV)/bin/python
 PORT ?= 3000
+SCHEDULES ?= on
+FILE ?= seeds/demo.json
+STRIPE_PORT ?= 12111
 export AWS_DEFAULT_REGION ?= us-east-1
 FUNCTION_DIRS := $(sort $(wildcard functions/*/))
 
 .DEFAULT_GOAL := help
 
 help: ## Show this help
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@if [ -t 1 ]; then on='\033[36m'; off='\033[0m'; else on=''; off=''; fi; \
+	grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed -e 's|\$$(PORT)|$(PORT)|g' -e 's|\$$(FILE)|$(FILE)|g' \
+	  | awk -F':.*?## ' -v on="$$on" -v off="$$off" '{printf "  %s%-12s%s %s\n", on, $$1, off, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt layers/planhub/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +31,13 @@ $(LINT_VENV)/.installed: requirements-lint.txt
 
 install: $(VENV)/.installed $(LINT_VENV)/.installed ## Create the virtual environments
 
-local: $(VENV)/.installed ## Run the whole API on http://127.0.0.1:$(PORT) (moto, no Docker)
-	PORT=$(PORT) $(PY) -m planhub_local.server
+local: $(VENV)/.installed ## Run the whole API on http://127.0.0.1:$(PORT) and /docs, the Stripe test endpoint on $(STRIPE_PORT); schedules fire (SCHEDULES=off: not)
+	PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) PLANHUB_SCHEDULES=$(SCHEDULES) $(PY) -m planhub_local.server
 
-token: $(VENV)/.installed ## Print tokens for the demo users
-	$(PY) -m planhub_local.tokens
+token: $(VENV)/.installed ## Print a token per demo role for the stack on port $(PORT) (same JWT_SECRET as `make local`)
+	@$(PY) -m planhub_local.tokens --url http://127.0.0.1:$(PORT)
 
-seed: $(VENV)/.installed ## Load a seed file into a running `make local` (FILE=seeds/demo.json)
+seed: $(VENV)/.installed ## Load a seed file into a running `make local` (FILE=$(FILE))
 	$(PY) -m planhub_local.seed --url http://127.0.0.1:$(PORT) $(FILE)
 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code's models

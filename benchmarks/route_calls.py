@@ -75,19 +75,58 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "TopUpClientCreditsFunction": (2, "one transaction (conditional ADD, event); BatchGetItem for the answer"),
     "IssueCreditTokensFunction": (1, "one transaction: tokens, event, portal check, LO availability check"),
     "ListCatalogAuditFunction": (1, "one Query page of the day's partition"),
-    "CreatePlanPlayFunction": (2, "GetItem of the client policy (cached after), one transaction: play, checks, event"),
-    "GetPlanPlayFunction": (1, "GetItem"),
+    "CreatePlanPlayFunction": (
+        3,
+        "GetItem of the client policy (cached after), one transaction: play, checks, event; BatchGetItem of the"
+        " rate-limit and quota counters for the RateLimit headers (strongly consistent: this admission counted)",
+    ),
+    "GetPlanPlayFunction": (
+        3,
+        "GetItem; BatchGetItem of the counters for the RateLimit headers (eventually consistent), after the"
+        " client policy's GetItem (once per container: 2 warm)",
+    ),
     "UpdatePlanPlayFunction": (
-        2,
+        4,
         "GetItem of the play (its owner for access, its lessons to check the change, and the whole play for the"
         " answer: a transaction answers nothing), one conditional transaction: update and event (a first"
-        " completion adds its admission; the client policy's GetItem once per container)",
+        " completion adds its admission); BatchGetItem of the counters for the RateLimit headers, after the"
+        " client policy's GetItem (once per container: 3 warm)",
     ),
-    "ListPlanPlaysFunction": (1, "one Query page of the caller's plays (GSI)"),
+    "ListPlanPlaysFunction": (
+        3,
+        "one Query page of the caller's plays (GSI); BatchGetItem of the counters (RateLimit), after the client"
+        " policy's GetItem (once per container: 2 warm)",
+    ),
     "GetUsageFunction": (1, "BatchGetItem of the client and its period's usage item"),
     "AssignPlanToUserFunction": (2, "one BatchGetItem (LO, user, active refs), one transaction"),
     "AssignPlanToGroupFunction": (2, "one BatchGetItem (LO, group), one transaction (the fan-out is async)"),
     "GetPlanFunction": (1, "GetItem"),
+    "ListUserPlansFunction": (
+        2,
+        "one BatchGetItem (portal, user: access), one Query page of the user's plans on GSI1 (GSI3 with lo_id),"
+        " ordered by due date in the sort key; with archived=true, the page where the active ones run out"
+        " +1 Query of the archived partition",
+    ),
+    "UpdatePlanDueDateFunction": (
+        3,
+        "GetItem of the plan (its ids name the rest), BatchGetItem of the user, LO and portal (the email's"
+        " names; a manager's access), one transaction (plan and its index keys, event); 2 with notify false"
+        " when the caller is an admin or staff",
+    ),
+    "UnassignPlanFunction": (
+        2,
+        "GetItem of the plan (access: a manager +1 GetItem of the user), one transaction: archive, active ref,"
+        " unassigned marker, event",
+    ),
+    "AssignPlanToUsersFunction": (
+        2,
+        "one BatchGetItem per 100 keys (portal, LO, each user with 2 active refs), one transaction per 100"
+        " writes (4 a new plan): 500 users are 16 + 20 calls; a version 2 with begun enrolments +1 BatchGetItem",
+    ),
+    "GetGroupAssignmentFunction": (
+        1,
+        "one Query of the group assignment's partition: the assignment and its progress items (a page per MB)",
+    ),
     # The enrolment routes' success paths are measured by enrolment_calls.py, which gives each minimum's reasons.
     "CreateEnrolmentFunction": (2, "one BatchGetItem (portal, LO, parent, user, active refs, coupon), one transaction"),
     "CreateStudentEnrolmentFunction": (3, "Query of the email index, one BatchGetItem, one transaction"),
@@ -96,6 +135,20 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "UpdateEnrolmentFunction": (2, "GetItem, a transaction checking the LO; a manager or assessor +1 BatchGetItem"),
     "GetEnrolmentFunction": (1, "GetItem; a manager or assessor +1 BatchGetItem of the LO and learner"),
     "ListEnrolmentHistoryFunction": (2, "GetItem (access), one Query page; a manager or assessor +1 BatchGetItem"),
+    "ListUserEnrolmentsFunction": (
+        2,
+        "one BatchGetItem (portal, user: a manager's access), one Query page of one index: every filter"
+        " combination is a key prefix (GSI1 by state, status, LO; GSI2 by LO), no FilterExpression",
+    ),
+    "GetActiveEnrolmentFunction": (
+        2,
+        "one BatchGetItem (portal, user, the active ref), GetItem of the enrolment; an assessor +1 BatchGetItem",
+    ),
+    "WithdrawEnrolmentFunction": (
+        2,
+        "one strongly consistent Query per enrolment of the tree (the enrolment and its child records), one"
+        " transaction (each archived, its active ref deleted, the event); a manager +1 GetItem of the user",
+    ),
     "CreateSubscriptionPlanFunction": (
         2,
         "one BatchGetItem: the company (API key) and the plan's products (prices, currency); one transaction:"
@@ -173,8 +226,36 @@ def _success_paths(paths: SuccessPaths) -> None:
         "AssignPlanToUserFunction", "POST", "/enrolment/plan/p-acme/lo-course/user/u-learner", admin, assign
     )
     plan_id = answer["id"]
-    paths.measure("AssignPlanToGroupFunction", "POST", "/enrolment/plan/p-acme/lo-video/group/g-sales", admin, assign)
+    group = paths.measure(
+        "AssignPlanToGroupFunction", "POST", "/enrolment/plan/p-acme/lo-video/group/g-sales", admin, assign
+    )
+    progress = f"/enrolment/plan/group-assignment/{group['id']}"
+    paths.measure("GetGroupAssignmentFunction", "GET", progress, admin, label="/enrolment/plan/group-assignment/{id}")
     paths.measure("GetPlanFunction", "GET", f"/enrolment/plan/{plan_id}", admin, label="/enrolment/plan/{instance}")
+    paths.measure("ListUserPlansFunction", "GET", "/enrolment/plan/p-acme/user/u-learner", admin)
+    due = {"due_date": "2031-01-01T00:00:00Z", "notify": False}
+    plan_path = f"/enrolment/plan/{plan_id}"
+    paths.measure("UpdatePlanDueDateFunction", "PATCH", plan_path, admin, due, label="/enrolment/plan/{instance}")
+    emailed = {"due_date": "2031-02-01T00:00:00Z"}
+    paths.measure(
+        "UpdatePlanDueDateFunction", "PATCH", plan_path, admin, emailed, label="/enrolment/plan/{instance} email"
+    )
+    many = {"user_ids": ["u-learner", "u-learner-2", "u-manager"], "status": 1, "notify": False}
+    paths.measure("AssignPlanToUsersFunction", "POST", "/enrolment/plan/p-acme/lo-paid/users", admin, many)
+    paths.measure("UnassignPlanFunction", "DELETE", plan_path, admin, label="/enrolment/plan/{instance}")
+
+    # Everyday enrolment routes: the learner's list and active enrolment, the admin withdraws it.
+    own = _bearer(tokens.token("u-learner", roles={"p-acme": ["learner"]}))
+    enrolled = paths.given("POST", "/enrolment/p-acme/0/lo-video/enrolment/in-progress", own, {"notify": False})
+    paths.measure("ListUserEnrolmentsFunction", "GET", "/enrolment/p-acme/user/u-learner/enrolments", own)
+    paths.measure("GetActiveEnrolmentFunction", "GET", "/enrolment/p-acme/lo/lo-video/user/u-learner", own)
+    paths.measure(
+        "WithdrawEnrolmentFunction",
+        "DELETE",
+        f"/enrolment/enrolment/{enrolled['id']}",
+        admin,
+        label="/enrolment/enrolment/{enrolmentId}",
+    )
 
     staff = _bearer(tokens.staff())
     paths.measure("GetUserFunction", "GET", "/admin/portals/p-acme/users/u-learner", staff)

@@ -13,6 +13,7 @@ from typing import Any
 from hardening.fuzz import Fuzzer, Tally
 from hardening.matrix import missing_routes, run_matrix
 from hardening.world import World, quiet, running_world, template
+from planhub_local.server import schedules_enabled
 
 
 def effects(world: World) -> dict[str, int]:
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     missing = missing_routes(routes)
     fuzzed = Tally()
     garbage = Tally()
-    with quiet(), running_world() as world:
+    # The template's schedules fire throughout, as on AWS (PLANHUB_SCHEDULES=off: not).
+    with quiet(), running_world(schedules=schedules_enabled([])) as world:
         cells = run_matrix(world)
         fuzzer = Fuzzer(world, document)
         for operation in fuzzer.operations:

@@ -59,8 +59,15 @@ EVERYONE = ("learner", "other_learner", "manager", "admin", "assessor")
 # u1 is both `learner` and `other_client` (the same user id acting for another API client).
 SELF_MANAGER_ADMIN_STAFF = {"learner": 200, "other_client": 200, "manager": 200, "admin": 200, "staff": 200}
 CLIENT_MEMBERS = ("learner", "other_learner", "manager", "admin")
+PLAN_MANAGERS = {"manager": 204, "admin": 204, "staff": 204}  # change or unassign a plan someone else assigned
 PLAN_READERS = {"learner": 200, "manager": 200, "admin": 200, "staff": 200, "other_client": 200}
 ENROLMENT_READERS = {"learner": 200, "manager": 200, "admin": 200, "assessor": 200, "staff": 200, "other_client": 200}
+
+
+def _fresh_enrolment(world: World) -> int:
+    """A new active enrolment of u1 in m1 (re-enrolling archives the one before)."""
+    body = {"notify": False, "reEnrol": True}
+    return int(world.ok("learner", "POST", f"/enrolment/{PORTAL}/0/m1/enrolment/in-progress", body)["id"])
 
 
 def _subscription_body(_world: World) -> dict[str, Any]:
@@ -148,6 +155,49 @@ CASES: tuple[RouteCase, ...] = (
         secrets=("plan",),
         keepers=tuple(PLAN_READERS),
     ),
+    RouteCase(
+        "GET",
+        "/enrolment/plan/{instance}/user/{userId}",
+        _const(f"/enrolment/plan/{PORTAL}/user/u1"),
+        PLAN_READERS,
+        go1=True,
+        outsiders=("other_portal_admin", "other_company"),
+        secrets=("plan",),
+        keepers=tuple(PLAN_READERS),
+    ),
+    RouteCase(
+        "PATCH",
+        "/enrolment/plan/{instance}",  # the plan id; u1's plan was assigned by the admin: not u1's to move
+        lambda w: f"/enrolment/plan/{w.ids['plan']}",
+        PLAN_MANAGERS,
+        body=lambda _w: {"due_date": "2031-01-01T00:00:00Z", "notify": False},
+        go1=True,
+    ),
+    RouteCase(
+        "DELETE",
+        "/enrolment/plan/{instance}",  # unassigning again answers 204 too: every manager's cell is 204
+        lambda w: f"/enrolment/plan/{w.ids['plan_to_unassign']}",
+        PLAN_MANAGERS,
+        go1=True,
+    ),
+    RouteCase(
+        "POST",
+        "/enrolment/plan/{instance}/{loId}/users",
+        _const(f"/enrolment/plan/{PORTAL}/c1/users"),
+        # Answered per user to anyone with a role in the portal (a learner assigns only themselves).
+        dict.fromkeys(("learner", "other_learner", "manager", "admin", "assessor", "staff"), 200),
+        body=lambda _w: {"user_ids": ["u1"], "status": 1, "notify": False},
+        go1=True,
+    ),
+    RouteCase(
+        "GET",
+        "/enrolment/plan/group-assignment/{id}",
+        lambda w: f"/enrolment/plan/group-assignment/{w.ids['group_assignment']}",
+        {"admin": 200, "staff": 200},
+        go1=True,
+        secrets=("group_assignment",),
+        keepers=("admin", "staff"),
+    ),
     # --- enrolments (Go1) -------------------------------------------------------------------------
     RouteCase(
         "POST",
@@ -213,6 +263,34 @@ CASES: tuple[RouteCase, ...] = (
         outsiders=("other_portal_admin", "other_company"),
         secrets=("enrolment",),
         keepers=tuple(ENROLMENT_READERS),
+    ),
+    RouteCase(
+        "GET",
+        "/enrolment/{instance}/user/{userId}/enrolments",
+        _const(f"/enrolment/{PORTAL}/user/u1/enrolments"),
+        SELF_MANAGER_ADMIN_STAFF,
+        go1=True,
+        outsiders=("other_portal_admin", "other_company"),
+        secrets=("enrolment",),
+        keepers=tuple(SELF_MANAGER_ADMIN_STAFF),
+    ),
+    RouteCase(
+        "GET",
+        "/enrolment/{instance}/lo/{loId}/user/{userId}",
+        _const(f"/enrolment/{PORTAL}/lo/i1/user/u1"),
+        ENROLMENT_READERS,
+        go1=True,
+        outsiders=("other_portal_admin", "other_company"),
+        secrets=("enrolment",),
+        keepers=tuple(ENROLMENT_READERS),
+    ),
+    RouteCase(
+        "DELETE",
+        "/enrolment/enrolment/{enrolmentId}",
+        lambda w: f"/enrolment/enrolment/{_fresh_enrolment(w)}",  # each cell withdraws an enrolment of its own
+        {"manager": 204, "admin": 204, "staff": 204},
+        go1=True,
+        outsiders=("other_portal_admin", "other_company"),
     ),
     # --- plan plays (client c-home) -----------------------------------------------------------------
     RouteCase(
@@ -298,6 +376,39 @@ CASES: tuple[RouteCase, ...] = (
         lambda w: f"/plans/{w.new_subscription_plan()}",
         {"admin": 204},
         exceptions={"other_company": 404},
+    ),
+    # --- payment methods (SPEC.md section 9): each user's own; company claim and X-Share-Api-Key -----------
+    RouteCase(
+        "POST",
+        "/payment_methods",
+        _const("/payment_methods"),
+        {**dict.fromkeys(CLIENT_MEMBERS, 200), "other_company": 200},
+        body=lambda _w: {"method": "stripe", "token": "tok_visa"},
+        outsiders=(),  # everyone with a company stores their own card
+    ),
+    RouteCase(
+        "GET",
+        "/payment_methods",
+        _const("/payment_methods"),
+        {**dict.fromkeys(CLIENT_MEMBERS, 200), "other_company": 200},
+        secrets=("payment_method",),
+        keepers=("learner",),
+    ),
+    RouteCase(
+        "GET",
+        "/payment_methods/{method_id}",
+        lambda w: f"/payment_methods/{w.ids['payment_method']}",
+        {"learner": 200},
+        exceptions={"other_learner": 404, "manager": 404, "admin": 404, "other_company": 404},
+        secrets=("payment_method",),
+        keepers=("learner",),
+    ),
+    RouteCase(
+        "DELETE",
+        "/payment_methods/{method_id}",
+        lambda w: f"/payment_methods/{w.new_payment_method()}",
+        {"learner": 204},
+        exceptions={"other_learner": 404, "manager": 404, "admin": 404, "other_company": 404},
     ),
 )
 

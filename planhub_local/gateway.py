@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from planhub_local.stack import LocalStack
-from planhub_local.template import ACCOUNT, REGION, Route
+from planhub_local.template import ACCOUNT, REGION, Route, unquoted
 
 API_ID = "local"
 
@@ -37,6 +37,7 @@ class Gateway:
         self.authorizer = stack.template.authorizer_function()
         self.responses = stack.template.gateway_responses()
         self.stage = stack.template.stage()
+        self.cors = stack.template.cors()
 
     def route_for(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
@@ -51,11 +52,18 @@ class Gateway:
         request_id = str(uuid.uuid4())
         path, _, query_string = raw_path.partition("?")
         headers = dict(headers or {})
+        if method.upper() == "OPTIONS" and self.cors is not None and self._known_path(path):
+            # CORS preflight: API Gateway's mock integration answers it, no authorizer, no function.
+            return self._with_id(HttpResponse(200, {"Content-Type": "application/json", **self.cors}, ""), request_id)
         found = self.route_for(method.upper(), path)
         if found is None:
             # What API Gateway answers for a path or method it does not know.
             return self._with_id(
-                HttpResponse(403, {"Content-Type": "application/json"}, '{"message":"Missing Authentication Token"}'),
+                HttpResponse(
+                    403,
+                    {"Content-Type": "application/json", **self._gateway_headers("MISSING_AUTHENTICATION_TOKEN", 403)},
+                    '{"message":"Missing Authentication Token"}',
+                ),
                 request_id,
             )
         route, path_parameters = found
@@ -67,11 +75,23 @@ class Gateway:
         try:
             answer = self.stack.invoke(route.function, event)
         except Exception:  # noqa: BLE001 - a crashed function is a 502, as on API Gateway
-            return self._with_id(
-                HttpResponse(502, {"Content-Type": "application/json"}, '{"message": "Internal server error"}'),
-                request_id,
-            )
+            return self._with_id(self._bad_gateway(), request_id)
         return self._with_id(self._from_proxy_answer(answer), request_id)
+
+    def _known_path(self, path: str) -> bool:
+        return any(route.pattern.match(path) for route in self.routes)
+
+    def _gateway_headers(self, kind: str, status: int) -> dict[str, str]:
+        """The headers a gateway response of `kind` carries (its own, else DEFAULT_4XX/5XX's)."""
+        configured = (
+            self.responses.get(kind) or self.responses.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX") or {}
+        )
+        headers = (configured.get("ResponseParameters") or {}).get("Headers") or {}
+        return {name: unquoted(str(value)) for name, value in headers.items()}
+
+    def _bad_gateway(self) -> HttpResponse:
+        headers = {"Content-Type": "application/json", **self._gateway_headers("INTEGRATION_FAILURE", 502)}
+        return HttpResponse(502, headers, '{"message": "Internal server error"}')
 
     def _with_id(self, response: HttpResponse, request_id: str) -> HttpResponse:
         response.headers["x-amzn-RequestId"] = request_id
@@ -180,11 +200,11 @@ class Gateway:
             or json.dumps({"message": kind.title()})
         )
         status = int(configured.get("StatusCode", default_status)) if kind in self.responses else default_status
-        return HttpResponse(status, {"Content-Type": "application/json"}, body)
+        return HttpResponse(status, {"Content-Type": "application/json", **self._gateway_headers(kind, status)}, body)
 
     def _from_proxy_answer(self, answer: Any) -> HttpResponse:
         if not isinstance(answer, dict) or "statusCode" not in answer:
-            return HttpResponse(502, {"Content-Type": "application/json"}, '{"message": "Internal server error"}')
+            return self._bad_gateway()
         headers = {k: str(v) for k, v in (answer.get("headers") or {}).items()}
         for name, values in (answer.get("multiValueHeaders") or {}).items():
             headers[name] = ", ".join(str(v) for v in values)

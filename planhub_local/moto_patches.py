@@ -19,13 +19,18 @@
    partition's; DynamoDB reads the partition alone. A table Query here reads only its
    partition (then filters and sorts exactly as moto does), so a big table does not make
    every small Query slow.
+5. Index Queries. moto reads every item of the table for each Query on a global secondary
+   index, to keep those whose index hash key matches. Here each table keeps, per index hash
+   key attribute, which items hold which value (built on the first index Query, then kept
+   up to date by every put, delete and update), and an index Query reads only the items of
+   its index partition (then filters, sorts and pages exactly as moto does).
 
 And where moto accepts what AWS refuses, at limits our code can reach:
 
-5. PutEvents over 256 KB. moto puts a request of any size on the bus; EventBridge refuses
+6. PutEvents over 256 KB. moto puts a request of any size on the bus; EventBridge refuses
    one whose entries total more than 256 KB (counted as `planhub.events.entry_size` does,
    AWS's own rule) with a ValidationException, and so does this.
-6. SES's maximum send rate. moto sends any number of emails a second; SES throttles an
+7. SES's maximum send rate. moto sends any number of emails a second; SES throttles an
    account above its rate ("Throttling: Maximum sending rate exceeded."). `ses_send_rate`
    does the same, at the rate the local stack sets (the template's EmailMaxSendRate),
    measured on `ses_clock`: real time plus the time slept on it, so an email function that
@@ -54,6 +59,7 @@ def apply() -> None:
     _check_then_apply_transactions()
     _idempotent_transactions()
     _queries_read_one_partition()
+    _index_queries_read_one_partition()
     _put_events_size_limit()
     _ses_send_rate_limit()
     _applied = True
@@ -219,6 +225,102 @@ def _queries_read_one_partition() -> None:
             del table.all_items
 
     Table.query = query  # type: ignore[method-assign,assignment]
+
+
+class _IndexPartitions:
+    """For one table: per index hash key attribute, value -> the keys of the items holding it."""
+
+    def __init__(self, table: Any, attributes: set[str]) -> None:
+        self.attributes = attributes
+        self.partitions: dict[str, dict[Any, dict[Any, None]]] = {name: {} for name in attributes}
+        self.held: dict[Any, dict[str, Any]] = {}  # item key -> {attribute: value}
+        for item in _all_items(table):
+            self.reindex((item.hash_key, item.range_key), item)
+
+    def reindex(self, key: Any, item: Any) -> None:
+        for name, value in self.held.pop(key, {}).items():
+            members = self.partitions[name][value]
+            del members[key]
+            if not members:
+                del self.partitions[name][value]
+        if item is None:
+            return
+        held = {name: item.attrs[name] for name in self.attributes if item.attrs.get(name) is not None}
+        for name, value in held.items():
+            self.partitions[name].setdefault(value, {})[key] = None
+        if held:
+            self.held[key] = held
+
+
+_PARTITIONS = "_planhub_index_partitions"  # kept on the moto table itself: it lives as long as the table
+
+
+def _all_items(table: Any) -> list[Any]:
+    from moto.dynamodb.models.table import Table
+
+    items: list[Any] = Table.all_items(table)
+    return items
+
+
+def _index_queries_read_one_partition() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    original_query = Table.query
+    original_put = Table.put_item
+    original_delete = Table.delete_item
+    original_update = DynamoDBBackend.update_item
+
+    def partitions_of(table: Any) -> _IndexPartitions | None:
+        partitions: _IndexPartitions | None = getattr(table, _PARTITIONS, None)
+        return partitions
+
+    def put_item(table: Any, *args: Any, **kwargs: Any) -> Any:
+        item = original_put(table, *args, **kwargs)
+        partitions = partitions_of(table)
+        if partitions is not None and item is not None:
+            partitions.reindex((item.hash_key, item.range_key), item)
+        return item
+
+    def delete_item(table: Any, hash_key: Any, range_key: Any = None, *args: Any, **kwargs: Any) -> Any:
+        deleted = original_delete(table, hash_key, range_key, *args, **kwargs)
+        partitions = partitions_of(table)
+        if partitions is not None and deleted is not None:
+            partitions.reindex((deleted.hash_key, deleted.range_key), None)
+        return deleted
+
+    def update_item(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        item = original_update(backend, table_name, *args, **kwargs)  # changes the stored item in place
+        partitions = partitions_of(backend.get_table(table_name))
+        if partitions is not None and item is not None:
+            partitions.reindex((item.hash_key, item.range_key), item)
+        return item
+
+    def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        conditions = kwargs.get("hash_key_conditions") or []
+        index = next((i for i in table.global_indexes if i.name == index_name), None) if index_name else None
+        hash_keys = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"] if index else []
+        if len(hash_keys) != 1 or len(conditions) != 1 or conditions[0][0] != hash_keys[0]:
+            return original_query(table, hash_key, *args, **kwargs)
+        partitions = partitions_of(table)
+        if partitions is None or hash_keys[0] not in partitions.attributes:
+            attributes = {k["AttributeName"] for i in table.global_indexes for k in i.schema if k["KeyType"] == "HASH"}
+            partitions = _IndexPartitions(table, attributes)
+            setattr(table, _PARTITIONS, partitions)
+        keys = list(partitions.partitions[hash_keys[0]].get(conditions[0][1], {}))
+        stored = table.items
+        found = [stored[h][r] for h, r in keys] if table.range_key_attr else [stored[h] for h, _ in keys]
+        table.all_items = lambda: found
+        try:
+            return original_query(table, hash_key, *args, **kwargs)
+        finally:
+            del table.all_items
+
+    Table.query = query  # type: ignore[method-assign,assignment]
+    Table.put_item = put_item  # type: ignore[method-assign,assignment]
+    Table.delete_item = delete_item  # type: ignore[method-assign,assignment]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign,assignment]
 
 
 def _check_then_apply_transactions() -> None:

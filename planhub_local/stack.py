@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import logging
 import os
 import sys
 import threading
@@ -26,19 +27,21 @@ import time
 import traceback
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 import boto3
 
-from planhub_local import moto_patches
+from planhub_local import environ, moto_patches
 from planhub_local.template import ACCOUNT, REGION, REPO, Function, QueueSubscription, StreamSubscription, Template
 
 LAYER_PATH = REPO / "layers" / "planhub"
 DEFAULT_JWT_SECRET = "planhub-local-development-secret-0123456789"  # noqa: S105 - local only
+# SSM SecureStrings the functions read, by the template parameter naming them: local values.
+LOCAL_SECRETS = {"StripeSecretParameterName": "sk_test_planhub_local"}  # the Stripe test endpoint's key
 
 # Everything a function sees locally besides its template environment.
 LOCAL_ENVIRONMENT = {
@@ -56,6 +59,8 @@ def configure_process(jwt_secret: str | None = None) -> None:
     for name, value in LOCAL_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     os.environ["JWT_SECRET"] = jwt_secret or os.environ.get("JWT_SECRET") or DEFAULT_JWT_SECRET
+    # Before any boto3 session holds os.environ: each function sees its own variables.
+    environ.install()
     if str(LAYER_PATH) not in sys.path:
         # On Lambda the layer is on the path at /opt/python; locally it is the layer's folder.
         sys.path.insert(0, str(LAYER_PATH))
@@ -98,17 +103,84 @@ class LambdaContext:
 
 
 class Container:
-    """One warm Lambda container: the function's module imported once, serving one request at a time."""
+    """One warm Lambda container: the function's module imported once, serving one request at a time.
+
+    Its environment is its own (`planhub_local.environ`): the function's template variables
+    over the process's, seen by its import and by each of its invocations, never by another
+    function's, whatever runs at the same time.
+    """
 
     def __init__(self, function: Function, instance: int) -> None:
-        # A function reads its environment once, at import: give it exactly its own.
-        with _environment(function.environment):
+        self.environ = environ.overlay_for(function.environment)
+        with environ.running(self.environ):
             name = f"planhub_function_{function.logical_id}_{instance}"
             spec = importlib.util.spec_from_file_location(name, function.module_path)
             assert spec is not None and spec.loader is not None
             self.module: ModuleType = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(self.module)
         self.handler: Callable[..., Any] = getattr(self.module, function.handler_name)
+        _collect_logs_of(function.environment.get("POWERTOOLS_SERVICE_NAME", "service_undefined"))
+
+
+# The log records of the invocation running in this thread (its CloudWatch log stream on AWS).
+_invocation_log: ContextVar[list[tuple[_InvocationLog, logging.LogRecord]] | None] = ContextVar(
+    "planhub_local_invocation_log", default=None
+)
+
+
+class _InvocationLog(logging.Handler):
+    """Keeps each log record of the invocation in progress, so that a failed invocation's log can be
+    shown whatever became of the function's stdout. Records are formatted (as the function's own
+    handler formats them) only when the invocation fails: a successful one pays for a list append."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kept = _invocation_log.get()
+        if kept is not None:
+            kept.append((self, record))
+
+    def line(self, record: logging.LogRecord) -> str:
+        try:
+            return self.format(record)
+        except Exception:  # noqa: BLE001 - a report must not fail on one odd record
+            return record.getMessage()
+
+
+_log_collectors: dict[str, _InvocationLog] = {}
+_log_collectors_lock = threading.Lock()
+
+
+def _collect_logs_of(logger_name: str) -> None:
+    with _log_collectors_lock:
+        if logger_name in _log_collectors:
+            return
+        target = logging.getLogger(logger_name)
+        collector = _InvocationLog()
+        formatter = next((h.formatter for h in target.handlers if h.formatter is not None), None)
+        if formatter is not None:
+            collector.setFormatter(formatter)
+        target.addHandler(collector)
+        _log_collectors[logger_name] = collector
+
+
+def _is_authorizer_refusal(error: BaseException) -> bool:
+    """A Lambda authorizer refuses a token by raising `Exception("Unauthorized")`: an answer, not a failure."""
+    return type(error) is Exception and str(error) == "Unauthorized"
+
+
+def _report_failure(
+    logical_id: str,
+    context: LambdaContext,
+    records: list[tuple[_InvocationLog, logging.LogRecord]],
+    error: BaseException | None,
+) -> None:
+    """A failed invocation's log, on stderr: what CloudWatch would show the person debugging it."""
+    outcome = f"raised {type(error).__name__}: {error}" if error is not None else "answered a 5xx"
+    report = [f"planhub_local: {logical_id} {outcome} (request {context.aws_request_id}); its log:"]
+    report += [f"  {handler.line(record)}" for handler, record in records] or ["  (no log lines)"]
+    if error is not None:
+        report += [f"  {line}" for line in "".join(traceback.format_exception(error)).rstrip().splitlines()]
+    sys.stderr.write("\n".join(report) + "\n")
+    sys.stderr.flush()
 
 
 class _Pool:
@@ -164,27 +236,26 @@ class FunctionRuntime:
         function = self.functions[logical_id]
         context = LambdaContext(function_name=f"planhub-local-{logical_id}", timeout_seconds=function.timeout)
         container = self._acquire(logical_id)
+        records: list[tuple[_InvocationLog, logging.LogRecord]] = []
+        log = _invocation_log.set(records)
         try:
-            return container.handler(json.loads(json.dumps(event)), context)
+            with environ.running(container.environ):
+                answer = container.handler(json.loads(json.dumps(event)), context)
+        except Exception as error:
+            if not _is_authorizer_refusal(error):
+                _report_failure(logical_id, context, records, error)
+            raise
         finally:
+            _invocation_log.reset(log)
             self._release(logical_id, container)
+        if isinstance(answer, dict) and str(answer.get("statusCode", "")).startswith("5"):
+            _report_failure(logical_id, context, records, None)
+        return answer
 
 
-_IMPORT_LOCK = threading.Lock()  # imports touch os.environ, which is process-wide
-
-
-@contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+# One cold start at a time: the shared layer's modules run their import-time code once, for
+# the first importer, while the others wait (on Lambda each container imports its own).
+_IMPORT_LOCK = threading.Lock()
 
 
 def forget_warm_containers() -> None:
@@ -276,7 +347,13 @@ class LocalStack:
         self._verify_email_identities()
         self._limit_email_send_rate()
         self._create_usage_plans()
+        self._put_secrets()
         return self
+
+    def _put_secrets(self) -> None:
+        for parameter, value in LOCAL_SECRETS.items():
+            name = "/" + self.template.parameters[parameter].lstrip("/")
+            _client("ssm").put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
 
     def _create_table(self) -> None:
         logical_id, resource = next(iter(self.template.resources_of("AWS::DynamoDB::Table").items()))
@@ -519,7 +596,7 @@ class LocalStack:
                     break
                 for message in messages:
                     event = json.loads(message["Body"])
-                    self._invoke_async(rule.function, rule.name, event, rule.max_retries)
+                    self.invoke_async(rule.function, rule.name, event, rule.max_retries)
                     self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                     processed += 1
         return processed
@@ -575,7 +652,7 @@ class LocalStack:
                     )
         return processed
 
-    def _invoke_async(self, function: str, rule: str, event: dict[str, Any], max_retries: int) -> None:
+    def invoke_async(self, function: str, rule: str, event: dict[str, Any], max_retries: int) -> None:
         """Lambda's asynchronous invocation: retries, then the on-failure destination."""
         for attempt in itertools.count():
             try:

@@ -366,14 +366,38 @@ class Template:
         return None
 
     def gateway_responses(self) -> dict[str, dict[str, Any]]:
+        """The API's gateway responses, intrinsics resolved (header values keep API Gateway's quotes)."""
         for api in self.resources_of("AWS::Serverless::Api").values():
-            return dict(api["Properties"].get("GatewayResponses", {}))
+            return {k: self.resolve(v) for k, v in api["Properties"].get("GatewayResponses", {}).items()}
         return {}
+
+    def cors(self) -> dict[str, str] | None:
+        """The API's CORS preflight answer headers (`Cors` of the API), quotes taken off; None without."""
+        for api in self.resources_of("AWS::Serverless::Api").values():
+            cors = api["Properties"].get("Cors")
+            if cors is None:
+                return None
+            if isinstance(cors, str):
+                cors = {"AllowOrigin": cors}
+            names = {
+                "AllowOrigin": "Access-Control-Allow-Origin",
+                "AllowMethods": "Access-Control-Allow-Methods",
+                "AllowHeaders": "Access-Control-Allow-Headers",
+                "MaxAge": "Access-Control-Max-Age",
+                "AllowCredentials": "Access-Control-Allow-Credentials",
+            }
+            return {names[k]: unquoted(str(self.resolve(v))) for k, v in cors.items() if k in names}
+        return None
 
     def stage(self) -> str:
         for api in self.resources_of("AWS::Serverless::Api").values():
             return str(self.resolve(api["Properties"]["StageName"]))
         return "local"
+
+
+def unquoted(value: str) -> str:
+    """A header value as API Gateway's mappings write it (`'*'`), without the quotes."""
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == "'" else value
 
 
 class _NoValue:

@@ -13,7 +13,12 @@ plans = PlanService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.post("/enrolment/plan/<instance>/<loId>/group/<groupId>", tags=["plans"], responses=errors(400, 403, 404))
+@app.post(
+    "/enrolment/plan/<instance>/<loId>/group/<groupId>",
+    operation_id="assignPlanToGroup",
+    tags=["plans"],
+    responses=errors(400, 403, 404),
+)
 def assign_plan_to_group(
     instance: str, loId: str, groupId: str, body: Annotated[AssignToGroupBody, Body()]
 ) -> PlanCreated:

@@ -13,7 +13,12 @@ plans = PlanService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.post("/enrolment/plan/<instance>/<loId>/user/<userId>", tags=["plans"], responses=errors(400, 403, 404, 409))
+@app.post(
+    "/enrolment/plan/<instance>/<loId>/user/<userId>",
+    operation_id="assignPlanToUser",
+    tags=["plans"],
+    responses=errors(400, 403, 404, 409),
+)
 def assign_plan_to_user(
     instance: str, loId: str, userId: str, body: Annotated[AssignToUserBody, Body()]
 ) -> PlanCreated:

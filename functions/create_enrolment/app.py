@@ -19,8 +19,9 @@ app = RestApi(go1=True)
 
 @app.post(
     "/enrolment/<instance>/<parentLoId>/<loId>/enrolment/<statusOrEmail>",
+    operation_id="createEnrolment",
     tags=["enrolments"],
-    responses=errors(400, 403, 404, 409),
+    responses=errors(400, 403, 404, 409, 503),
 )
 def create_enrolment(
     *,

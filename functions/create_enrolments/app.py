@@ -13,7 +13,12 @@ enrolments = EnrolmentService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.post("/enrolment/<instance>/enrolment", tags=["enrolments"], responses=errors(400, 403, 404))
+@app.post(
+    "/enrolment/<instance>/enrolment",
+    operation_id="createEnrolments",
+    tags=["enrolments"],
+    responses=errors(400, 403, 404),
+)
 def create_enrolments(
     instance: Annotated[str, Path(description="The portal's id or name")],
     body: Annotated[EnrolmentsCreateBody, Body()],

@@ -5,17 +5,20 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
 from planhub.http import ErrorStyle, RestApi
+from planhub.http.ratelimit import rate_limit_headers
 from planhub.http.responses import DetailedError, errors
 from planhub.plan_plays.models import PlanPlayAnswer, PlanPlayCreateBody
 from planhub.plan_plays.service import PlanPlayService
 
 plan_plays = PlanPlayService.from_environment()
 app = RestApi(ErrorStyle.ERROR)
+app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
 
 
 @app.post(
     "/api/plan-plays",
     status_code=201,
+    operation_id="createPlanPlay",
     tags=["plan plays"],
     responses=errors(400, 401, 403, 409, 429, model=DetailedError, success=201),
 )

@@ -13,7 +13,12 @@ enrolments = EnrolmentService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.post("/enrolment/<instance>/enrolment/<studentEmail>", tags=["enrolments"], responses=errors(400, 403, 404))
+@app.post(
+    "/enrolment/<instance>/enrolment/<studentEmail>",
+    operation_id="createStudentEnrolments",
+    tags=["enrolments"],
+    responses=errors(400, 403, 404),
+)
 def create_student_enrolments(
     instance: Annotated[str, Path(description="The portal's id or name")],
     studentEmail: Annotated[str, Path(max_length=254)],

@@ -13,7 +13,7 @@ plans = SubscriptionPlanService.from_environment()
 app = RestApi()
 
 
-@app.post("/plans", tags=["subscription plans"], responses=errors(400, 401, 403))
+@app.post("/plans", operation_id="createSubscriptionPlan", tags=["subscription plans"], responses=errors(400, 401, 403))
 def create_subscription_plan(
     body: Annotated[PlanBody, Body()],
     api_key: Annotated[

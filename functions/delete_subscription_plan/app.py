@@ -13,7 +13,12 @@ plans = SubscriptionPlanService.from_environment()
 app = RestApi()
 
 
-@app.delete("/plans/<plan_id>", tags=["subscription plans"], responses=errors(401, 403, 404, success=204))
+@app.delete(
+    "/plans/<plan_id>",
+    operation_id="deleteSubscriptionPlan",
+    tags=["subscription plans"],
+    responses=errors(401, 403, 404, success=204),
+)
 def delete_subscription_plan(
     plan_id: str,
     api_key: Annotated[

@@ -9,7 +9,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.get("/admin/clients/<clientId>", tags=["catalog"], responses=errors(401, 403, 404))
+@app.get("/admin/clients/<clientId>", operation_id="getClient", tags=["catalog"], responses=errors(401, 403, 404))
 def get_client(clientId: str) -> ClientView:
     """Read a client with its current balance and this period's usage."""
     return catalog.get_client(app.claims, clientId)

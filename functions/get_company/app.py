@@ -9,7 +9,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.get("/admin/companies/<companyId>", tags=["catalog"], responses=errors(401, 403, 404))
+@app.get("/admin/companies/<companyId>", operation_id="getCompany", tags=["catalog"], responses=errors(401, 403, 404))
 def get_company(companyId: str) -> Company:
     """Read a company."""
     return catalog.get_company(app.claims, companyId)

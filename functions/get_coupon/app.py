@@ -9,7 +9,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.get("/admin/coupons/<code>", tags=["catalog"], responses=errors(401, 403, 404))
+@app.get("/admin/coupons/<code>", operation_id="getCoupon", tags=["catalog"], responses=errors(401, 403, 404))
 def get_coupon(code: str) -> Coupon:
     """Read a coupon with its use count."""
     return catalog.get_coupon(app.claims, code)

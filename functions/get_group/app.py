@@ -9,7 +9,12 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.get("/admin/portals/<portalId>/groups/<groupId>", tags=["catalog"], responses=errors(401, 403, 404))
+@app.get(
+    "/admin/portals/<portalId>/groups/<groupId>",
+    operation_id="getGroup",
+    tags=["catalog"],
+    responses=errors(401, 403, 404),
+)
 def get_group(portalId: str, groupId: str) -> GroupView:
     """Read a group with its members."""
     return catalog.get_group(app.claims, portalId, groupId)

@@ -9,7 +9,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.get("/admin/los/<loId>", tags=["catalog"], responses=errors(401, 403, 404))
+@app.get("/admin/los/<loId>", operation_id="getLearningObject", tags=["catalog"], responses=errors(401, 403, 404))
 def get_learning_object(loId: str) -> LearningObject:
     """Read a learning object."""
     return catalog.get_learning_object(app.claims, loId)

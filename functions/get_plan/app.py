@@ -9,7 +9,7 @@ plans = PlanService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.get("/enrolment/plan/<planId>", tags=["plans"], responses=errors(403, 404))
+@app.get("/enrolment/plan/<planId>", operation_id="getPlan", tags=["plans"], responses=errors(403, 404))
 def get_plan(planId: str) -> PlanView:
     """Read a plan: to its user, their managers, the portal's admins and staff."""
     return plans.get_plan(app.claims, planId)

@@ -9,7 +9,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.get("/admin/portals/<portalId>", tags=["catalog"], responses=errors(401, 403, 404))
+@app.get("/admin/portals/<portalId>", operation_id="getPortal", tags=["catalog"], responses=errors(401, 403, 404))
 def get_portal(portalId: str) -> Portal:
     """Read a portal."""
     return catalog.get_portal(app.claims, portalId)

@@ -9,7 +9,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.get("/admin/products/<productId>", tags=["catalog"], responses=errors(401, 403, 404))
+@app.get("/admin/products/<productId>", operation_id="getProduct", tags=["catalog"], responses=errors(401, 403, 404))
 def get_product(productId: str) -> Product:
     """Read a product."""
     return catalog.get_product(app.claims, productId)

@@ -13,7 +13,9 @@ plans = SubscriptionPlanService.from_environment()
 app = RestApi()
 
 
-@app.get("/plans/<plan_id>", tags=["subscription plans"], responses=errors(401, 403, 404))
+@app.get(
+    "/plans/<plan_id>", operation_id="getSubscriptionPlan", tags=["subscription plans"], responses=errors(401, 403, 404)
+)
 def get_subscription_plan(
     plan_id: str,
     api_key: Annotated[

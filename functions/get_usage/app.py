@@ -12,7 +12,12 @@ metering = Metering.from_environment()
 app = RestApi(ErrorStyle.ERROR)
 
 
-@app.get("/api/usage", tags=["plan plays"], responses=errors(400, 401, 403, 404, model=DetailedError))
+@app.get(
+    "/api/usage",
+    operation_id="getUsage",
+    tags=["plan plays"],
+    responses=errors(400, 401, 403, 404, model=DetailedError),
+)
 def get_usage(
     clientId: Annotated[str | None, Query(min_length=1, max_length=128, description="Defaults to the token's")] = None,
     period: Annotated[

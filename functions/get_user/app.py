@@ -9,7 +9,12 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.get("/admin/portals/<portalId>/users/<userId>", tags=["catalog"], responses=errors(401, 403, 404))
+@app.get(
+    "/admin/portals/<portalId>/users/<userId>",
+    operation_id="getUser",
+    tags=["catalog"],
+    responses=errors(401, 403, 404),
+)
 def get_user(portalId: str, userId: str) -> User:
     """Read a user of a portal."""
     return catalog.get_user(app.claims, portalId, userId)

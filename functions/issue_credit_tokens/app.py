@@ -13,7 +13,12 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.post("/admin/portals/<portalId>/credit-tokens", tags=["catalog"], responses=errors(400, 401, 403, 404))
+@app.post(
+    "/admin/portals/<portalId>/credit-tokens",
+    operation_id="issueCreditTokens",
+    tags=["catalog"],
+    responses=errors(400, 401, 403, 404),
+)
 def issue_credit_tokens(portalId: str, body: Annotated[CreditTokensBody, Body()]) -> CreditTokensIssued:
     """Issue single-use credit tokens for a learning object (all or none)."""
     return catalog.issue_credit_tokens(app.claims, portalId, body)

@@ -13,7 +13,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.get("/admin/audit/<day>", tags=["catalog"], responses=errors(400, 401, 403))
+@app.get("/admin/audit/<day>", operation_id="listCatalogAudit", tags=["catalog"], responses=errors(400, 401, 403))
 def list_catalog_audit(
     day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="UTC day, YYYY-MM-DD")],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

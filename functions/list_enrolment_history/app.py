@@ -13,7 +13,12 @@ enrolments = EnrolmentService.from_environment()
 app = RestApi(go1=True)
 
 
-@app.get("/enrolment/enrolment/<enrolmentId>/history", tags=["enrolments"], responses=errors(400, 403, 404))
+@app.get(
+    "/enrolment/enrolment/<enrolmentId>/history",
+    operation_id="listEnrolmentHistory",
+    tags=["enrolments"],
+    responses=errors(400, 403, 404),
+)
 def list_enrolment_history(
     enrolmentId: Annotated[int, Path(ge=1)],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -5,15 +5,22 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from planhub.http import ErrorStyle, RestApi
+from planhub.http.ratelimit import rate_limit_headers
 from planhub.http.responses import DetailedError, errors
 from planhub.plan_plays.models import PlanPlayPage, StatusInput
 from planhub.plan_plays.service import PlanPlayService
 
 plan_plays = PlanPlayService.from_environment()
 app = RestApi(ErrorStyle.ERROR)
+app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
 
 
-@app.get("/api/plan-plays", tags=["plan plays"], responses=errors(400, 401, 403, model=DetailedError))
+@app.get(
+    "/api/plan-plays",
+    operation_id="listPlanPlays",
+    tags=["plan plays"],
+    responses=errors(400, 401, 403, model=DetailedError),
+)
 def list_plan_plays(
     *,
     clientId: Annotated[str | None, Query(min_length=1, max_length=128, description="Staff only")] = None,

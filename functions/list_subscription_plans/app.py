@@ -13,7 +13,7 @@ plans = SubscriptionPlanService.from_environment()
 app = RestApi()
 
 
-@app.get("/plans", tags=["subscription plans"], responses=errors(400, 401, 403))
+@app.get("/plans", operation_id="listSubscriptionPlans", tags=["subscription plans"], responses=errors(400, 401, 403))
 def list_subscription_plans(
     size: Annotated[int, Query(ge=1, le=200, description="Plans per page")] = 50,
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,

@@ -13,7 +13,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.put("/admin/clients/<clientId>", tags=["catalog"], responses=errors(400, 401, 403))
+@app.put("/admin/clients/<clientId>", operation_id="putClient", tags=["catalog"], responses=errors(400, 401, 403))
 def put_client(clientId: str, body: Annotated[ClientBody, Body()]) -> ClientView:
     """Create or replace a client and its commercial policy."""
     return catalog.put_client(app.claims, clientId, body)

@@ -14,7 +14,9 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.put("/admin/companies/<companyId>", tags=["catalog"], responses=errors(400, 401, 403, 409))
+@app.put(
+    "/admin/companies/<companyId>", operation_id="putCompany", tags=["catalog"], responses=errors(400, 401, 403, 409)
+)
 def put_company(companyId: str, body: Annotated[CompanyBody, Body()]) -> Company:
     """Create or replace a company; its API keys are stored as SHA-256 fingerprints."""
     return catalog.put_company(app.claims, companyId, body)

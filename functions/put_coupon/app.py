@@ -14,7 +14,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.put("/admin/coupons/<code>", tags=["catalog"], responses=errors(400, 401, 403, 404))
+@app.put("/admin/coupons/<code>", operation_id="putCoupon", tags=["catalog"], responses=errors(400, 401, 403, 404))
 def put_coupon(code: str, body: Annotated[CouponBody, Body()]) -> Coupon:
     """Create or replace a coupon; its use count is kept."""
     return catalog.put_coupon(app.claims, code, body)

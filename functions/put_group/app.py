@@ -13,7 +13,12 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.put("/admin/portals/<portalId>/groups/<groupId>", tags=["catalog"], responses=errors(400, 401, 403, 404))
+@app.put(
+    "/admin/portals/<portalId>/groups/<groupId>",
+    operation_id="putGroup",
+    tags=["catalog"],
+    responses=errors(400, 401, 403, 404),
+)
 def put_group(portalId: str, groupId: str, body: Annotated[GroupBody, Body()]) -> GroupView:
     """Create or replace a group; membership changes are published as events."""
     return catalog.put_group(app.claims, portalId, groupId, body)

@@ -14,7 +14,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.put("/admin/los/<loId>", tags=["catalog"], responses=errors(400, 401, 403, 404))
+@app.put("/admin/los/<loId>", operation_id="putLearningObject", tags=["catalog"], responses=errors(400, 401, 403, 404))
 def put_learning_object(loId: str, body: Annotated[LearningObjectBody, Body()]) -> LearningObject:
     """Create or replace a learning object."""
     return catalog.put_learning_object(app.claims, loId, body)

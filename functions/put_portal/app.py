@@ -14,7 +14,7 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.put("/admin/portals/<portalId>", tags=["catalog"], responses=errors(400, 401, 403, 409))
+@app.put("/admin/portals/<portalId>", operation_id="putPortal", tags=["catalog"], responses=errors(400, 401, 403, 409))
 def put_portal(portalId: str, body: Annotated[PortalBody, Body()]) -> Portal:
     """Create or replace a portal; it is addressable by id or by its (unique) name."""
     return catalog.put_portal(app.claims, portalId, body)

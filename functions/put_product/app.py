@@ -14,7 +14,9 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.put("/admin/products/<productId>", tags=["catalog"], responses=errors(400, 401, 403, 404))
+@app.put(
+    "/admin/products/<productId>", operation_id="putProduct", tags=["catalog"], responses=errors(400, 401, 403, 404)
+)
 def put_product(productId: str, body: Annotated[ProductBody, Body()]) -> Product:
     """Create or replace a product of a company."""
     return catalog.put_product(app.claims, productId, body)

@@ -14,7 +14,12 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.put("/admin/portals/<portalId>/users/<userId>", tags=["catalog"], responses=errors(400, 401, 403, 404))
+@app.put(
+    "/admin/portals/<portalId>/users/<userId>",
+    operation_id="putUser",
+    tags=["catalog"],
+    responses=errors(400, 401, 403, 404),
+)
 def put_user(portalId: str, userId: str, body: Annotated[UserBody, Body()]) -> User:
     """Create or replace a user of a portal, with their roles and managers."""
     return catalog.put_user(app.claims, portalId, userId, body)

@@ -13,7 +13,12 @@ catalog = CatalogService.from_environment()
 app = RestApi()
 
 
-@app.post("/admin/clients/<clientId>/credits", tags=["catalog"], responses=errors(400, 401, 403, 404, 409))
+@app.post(
+    "/admin/clients/<clientId>/credits",
+    operation_id="topUpClientCredits",
+    tags=["catalog"],
+    responses=errors(400, 401, 403, 404, 409),
+)
 def top_up_client_credits(clientId: str, body: Annotated[CreditTopUpBody, Body()]) -> ClientView:
     """Add credits to the client's balance in one atomic update."""
     return catalog.top_up_credits(app.claims, clientId, body)

@@ -5,16 +5,19 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from planhub.http import ErrorStyle, RestApi
+from planhub.http.ratelimit import rate_limit_headers
 from planhub.http.responses import DetailedError, errors
 from planhub.plan_plays.models import PlanPlayAnswer, PlanPlayUpdateBody
 from planhub.plan_plays.service import PlanPlayService
 
 plan_plays = PlanPlayService.from_environment()
 app = RestApi(ErrorStyle.ERROR)
+app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
 
 
 @app.patch(
     "/api/plan-plays/<planPlayId>",
+    operation_id="updatePlanPlay",
     tags=["plan plays"],
     responses=errors(400, 401, 403, 404, 409, 429, model=DetailedError),
 )

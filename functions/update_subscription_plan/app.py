@@ -13,7 +13,12 @@ plans = SubscriptionPlanService.from_environment()
 app = RestApi()
 
 
-@app.put("/plans/<plan_id>", tags=["subscription plans"], responses=errors(400, 401, 403, 404, 409))
+@app.put(
+    "/plans/<plan_id>",
+    operation_id="updateSubscriptionPlan",
+    tags=["subscription plans"],
+    responses=errors(400, 401, 403, 404, 409),
+)
 def update_subscription_plan(
     plan_id: str,
     body: Annotated[PlanUpdateBody, Body()],

@@ -18,6 +18,9 @@ ENROLMENT_FUNCTIONS = {
     "UpdateEnrolmentFunction",
     "GetEnrolmentFunction",
     "ListEnrolmentHistoryFunction",
+    "WithdrawEnrolmentFunction",
+    "ListUserEnrolmentsFunction",
+    "GetActiveEnrolmentFunction",
 }
 
 # The local gateway's route matching needs only the template's routes, not a running stack.
@@ -56,6 +59,9 @@ def test_api_gateway_would_accept_the_enrolment_resources() -> None:
         ("PUT", "/enrolment/enrolment/912721887182328033", "UpdateEnrolmentFunction"),
         ("GET", "/enrolment/enrolment/912721887182328033", "GetEnrolmentFunction"),
         ("GET", "/enrolment/enrolment/912721887182328033/history", "ListEnrolmentHistoryFunction"),
+        ("DELETE", "/enrolment/enrolment/912721887182328033", "WithdrawEnrolmentFunction"),
+        ("GET", "/enrolment/p-acme/user/u1/enrolments", "ListUserEnrolmentsFunction"),
+        ("GET", "/enrolment/acme.example.com/lo/c1/user/u1", "GetActiveEnrolmentFunction"),
     ],
 )
 def test_each_request_shape_reaches_its_own_function(method: str, path: str, function: str) -> None:

@@ -166,6 +166,12 @@ def test_the_authorizer_counts_each_401_refusal_so_its_alarm_can_tell_refusals_f
     from planhub_local.gateway import Gateway
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    # Locally the shared Metrics may have been built outside any function's environment: give it
+    # the namespace and service the template sets on AWS.
+    from planhub.observability import metrics
+
+    monkeypatch.setattr(metrics, "namespace", "planhub")
+    monkeypatch.setattr(metrics, "service", "planhub")
     capsys.readouterr()
 
     answer = Gateway(stack).handle("GET", "/admin/portals/p-acme", {"Authorization": "Bearer not-a-token"})

@@ -42,6 +42,10 @@ class ConcurrentModification(Conflict):
     """Someone else changed the thing between our read and our write (409); retry."""
 
 
+class PreconditionFailed(PlanhubError):
+    """The request's `If-Match` no longer matches the stored thing (412): nothing was changed."""
+
+
 class LimitExceeded(PlanhubError):
     """A commercial control refused the request (429).
 
@@ -57,3 +61,20 @@ class LimitExceeded(PlanhubError):
 
 class PaymentRequired(Forbidden):
     """A paid learning object was requested without a valid payment (403, as the seed says)."""
+
+
+class PaymentDeclined(PlanhubError):
+    """The payment provider refused the card or the charge for good (402): retrying cannot help.
+
+    `code` is Stripe's (`card_declined`, `expired_card`, ...); `message` is safe to show the caller.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PaymentUnavailable(PlanhubError):
+    """The payment provider could not be reached or kept refusing for load (rate_limit,
+    lock_timeout, network, 5xx) after the gateway's own bounded retries (503). Retrying later
+    with the same idempotency key is safe."""

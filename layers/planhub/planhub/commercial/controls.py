@@ -278,6 +278,21 @@ class Unexplained:
 Verdict = Refused | StalePolicy | UnknownClient | Unexplained
 
 
+@dataclass(frozen=True)
+class LimitStatus:
+    """Where a client stands against one of its limits now: what `RateLimit-Policy` and
+    `RateLimit` (IETF httpapi rate-limit headers draft) tell a caller."""
+
+    name: str  # "rate" (the rate limit) or "quota" (the quota period)
+    quota: int  # admissions per window
+    window_seconds: int
+    remaining: int
+    reset_seconds: int  # until the window ends, as Retry-After counts it
+
+
+_LIMIT_OF_CODE = {LimitCode.RATE_LIMITED: "rate", LimitCode.QUOTA_EXCEEDED: "quota"}
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -328,6 +343,40 @@ class CommercialControls:
                         raise
             return admission.charge
         raise ConcurrentModification("The request met too much concurrent activity of this client; retry it")
+
+    def status(self, client_id: str, *, consistent: bool, refused: LimitExceeded | None = None) -> list[LimitStatus]:
+        """The client's rate limit and quota as they stand: one BatchGetItem of the current
+        window's and period's counters (the policy is remembered, as for admissions).
+
+        `consistent` after the request's own admission, so that it is counted; a `refused`
+        request names the limit that tripped, which is then reported as used up, resetting
+        when its `Retry-After` says.
+        """
+        snapshot = self._snapshots.get(client_id) or self._load(client_id)
+        now = self.clock()
+        limits: list[tuple[str, table_keys.Key, int, Window, int]] = []
+        if snapshot.rate_limit is not None:
+            rate = snapshot.rate_limit
+            window = rate_window(now, rate.per_seconds)
+            key = table_keys.rate_limit_window(client_id, rate.per_seconds, window.id)
+            limits.append(("rate", key, rate.requests, window, rate.per_seconds))
+        if snapshot.quota is not None:
+            period = quota_period(now, snapshot.quota.period)
+            seconds = int((period.ends_at - period.starts_at).total_seconds())
+            key = table_keys.quota_period(client_id, period.id)
+            limits.append(("quota", key, snapshot.quota.activities, period, seconds))
+        if not limits:
+            return []
+        found = self.table.found([key for _, key, _, _, _ in limits], consistent=consistent)
+        tripped = _LIMIT_OF_CODE.get(LimitCode(refused.code)) if refused is not None else None
+        statuses = []
+        for name, key, quota, window, seconds in limits:
+            used = int((found.get(key) or {}).get("count", 0))
+            remaining, reset = max(0, quota - used), window.seconds_left(now)
+            if name == tripped and refused is not None and refused.retry_after_seconds is not None:
+                remaining, reset = 0, refused.retry_after_seconds
+            statuses.append(LimitStatus(name, quota, seconds, remaining, reset))
+        return statuses
 
     def _load(self, client_id: str) -> PolicySnapshot:
         item = self.table.get(table_keys.client(client_id))

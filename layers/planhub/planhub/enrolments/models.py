@@ -247,6 +247,15 @@ class Enrolment(Entity):
     def keys(self) -> Key:
         return keys.enrolment(self.id)
 
+    def index_keys(self) -> dict[str, str]:
+        """The user's lists: by state, status and LO (GSI1), and by LO (GSI2)."""
+        return {
+            "GSI1PK": keys.user_enrolments_index(self.portal_id, self.user_id, archived=self.archived),
+            "GSI1SK": keys.user_enrolments_order(self.status.value, self.lo_id, self.id),
+            "GSI2PK": keys.user_lo_enrolments_index(self.portal_id, self.user_id, self.lo_id),
+            "GSI2SK": keys.user_lo_enrolments_order(self.id, archived=self.archived),
+        }
+
 
 class EnrolmentChange(Entity):
     """One status change, kept in the enrolment's partition (from is None for the creation)."""
@@ -340,4 +349,11 @@ class EnrolmentChangeView(BaseModel):
 
 class EnrolmentHistoryPage(BaseModel):
     data: list[EnrolmentChangeView]
+    cursor: str | None = Field(default=None, description="Pass back as `cursor` for the next page; null at the end")
+
+
+class EnrolmentPage(BaseModel):
+    """`GET /enrolment/{instance}/user/{userId}/enrolments`: one page of a user's enrolments."""
+
+    data: list[EnrolmentView]
     cursor: str | None = Field(default=None, description="Pass back as `cursor` for the next page; null at the end")

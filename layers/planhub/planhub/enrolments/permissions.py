@@ -157,3 +157,25 @@ def require_may_enrol(claims: Claims, portal_id: str, learner: User) -> None:
     if claims.sub == learner.id or claims.staff or claims.is_admin_of(portal_id) or learner.is_managed_by(claims.sub):
         return
     raise Forbidden("Only portal admins, the student's managers and staff may enrol a student")
+
+
+def may_see_users_enrolments(claims: Claims, portal_id: str, user_id: str, user: User | None) -> bool:
+    """A user's enrolments (their list, their active enrolment of an LO): the user, their
+    managers, the portal's admins and staff."""
+    return (
+        claims.sub == user_id
+        or claims.staff
+        or claims.is_admin_of(portal_id)
+        or (user is not None and user.is_managed_by(claims.sub))
+    )
+
+
+def may_withdraw_without_records(claims: Claims, enrolment: Enrolment) -> bool:
+    return claims.staff or claims.is_admin_of(enrolment.portal_id)
+
+
+def require_may_withdraw(claims: Claims, enrolment: Enrolment, user: User | None) -> None:
+    """Withdrawing (SPEC section 10): the user's managers, portal admins and staff; not the learner."""
+    if may_withdraw_without_records(claims, enrolment) or (user is not None and user.is_managed_by(claims.sub)):
+        return
+    raise Forbidden("Only the user's managers, portal admins and staff may withdraw an enrolment")

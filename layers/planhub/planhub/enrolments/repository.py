@@ -54,6 +54,38 @@ class EnrolmentRepository:
                 children[child.lo_id] = child
         return Family(parent=parent, children=children)
 
+    def of_user(
+        self,
+        portal_id: str,
+        user_id: str,
+        *,
+        archived: bool,
+        status: str | None,
+        lo_id: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Enrolment], str | None]:
+        """One Query whatever the filters: each combination is a key prefix of one index.
+
+        GSI1 holds the user's active (or archived) enrolments ordered by status, LO and id, so
+        `status` and `status` + `lo_id` are prefixes; GSI2 holds the user's enrolments of one
+        LO, active before archived, so `lo_id` alone is a partition and a prefix.
+        """
+        if lo_id is not None and status is None:
+            index, pk = "GSI2", table_keys.user_lo_enrolments_index(portal_id, user_id, lo_id)
+            prefix: str | None = table_keys.user_lo_enrolments_prefix(archived=archived)
+        else:
+            index, pk = "GSI1", table_keys.user_enrolments_index(portal_id, user_id, archived=archived)
+            prefix = None if status is None else table_keys.user_enrolments_prefix(status, lo_id)
+        try:
+            start = decode_cursor(cursor)
+        except ValueError as error:
+            raise InvalidInput("cursor: not a cursor this API gave out") from error
+        if start is not None and start.get(f"{index}PK") != {"S": pk}:
+            raise InvalidInput("cursor: it belongs to another list or other filters")
+        page: Page = self.table.query(pk, index=index, sk_prefix=prefix, limit=limit, cursor=cursor)
+        return [Enrolment.from_item(i) for i in page.items], page.cursor
+
     def history(self, enrolment_id: int, limit: int, cursor: str | None) -> tuple[list[EnrolmentChange], str | None]:
         try:
             decode_cursor(cursor)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from planhub import events
+from planhub import conditional, events
 from planhub.auth.claims import Claims
 from planhub.enrolments import permissions
 from planhub.enrolments.creation import (
@@ -44,6 +44,7 @@ from planhub.enrolments.models import (
     EnrolmentCreateBody,
     EnrolmentHistoryPage,
     EnrolmentId,
+    EnrolmentPage,
     EnrolmentsCreateBody,
     EnrolmentStatus,
     EnrolmentUpdateBody,
@@ -54,8 +55,6 @@ from planhub.enrolments.models import (
 from planhub.enrolments.payments import (
     COUPON_WRITE,
     Payment,
-    PaymentGateway,
-    payment_gateway,
     refund,
     settle,
 )
@@ -68,18 +67,21 @@ from planhub.errors import (
     InvalidInput,
     NotFound,
     PlanhubError,
+    PreconditionFailed,
 )
 from planhub.events import DomainEvent, EventType
 from planhub.events.idempotency import exactly_once
 from planhub.ids import new_numeric_id
 from planhub.observability import logger
+from planhub.payments import PaymentGateway, StripeGateway
 from planhub.records.learning_object import LearningObject, LoType
 from planhub.records.repository import RecordRepository
 from planhub.records.user import User
 from planhub.settings import TableEnvironment
-from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update, not_exists
+from planhub.storage import Check, Delete, Expression, Put, Table, TransactionCanceled, Update, not_exists
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
+from planhub.storage.table import TRANSACTION_LIMIT
 
 TRANSACTION_ATTEMPTS = 3  # when only a TransactionConflict got in the way
 MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
@@ -117,11 +119,12 @@ def _json(value: Any) -> Any:
 
 
 class EnrolmentService:
-    def __init__(self, table: Table, gateway: Callable[[], PaymentGateway] = payment_gateway) -> None:
+    def __init__(self, table: Table, gateway: PaymentGateway | None = None) -> None:
         self.table = table
         self.repository = EnrolmentRepository(table)
         self.records = RecordRepository(table)
-        self._gateway = gateway
+        # The function's Stripe settings are read now, at import; the SDK on the first charge.
+        self.gateway = gateway if gateway is not None else StripeGateway.from_environment()
 
     @functools.cached_property
     def _roll_up_once(self) -> Callable[..., None]:
@@ -277,7 +280,7 @@ class EnrolmentService:
         now = _now()
         enrolment_id = new_numeric_id()
         settlement = settle(
-            self._gateway(),
+            self.gateway,
             payment,
             lo=context.lo,
             portal_id=portal_id,
@@ -310,7 +313,7 @@ class EnrolmentService:
         writes.add("enrolment", Put(enrolment.to_item(), not_exists()))
         writes.add("active", active_ref(enrolment, context.active_id))
         if context.active_id is not None:
-            writes.add("archive", _archive(context.active_id, claims.sub, now))
+            writes.add("archive", _archive(context.active_id, enrolment, claims.sub, now))
         writes.add(
             "history", Put(_change(enrolment.id, claims.sub, None, enrolment.status, note=None, now=now).to_item())
         )
@@ -391,7 +394,14 @@ class EnrolmentService:
                 pending = [position for position in pending if position not in refused]
             except Exception as error:  # noqa: BLE001 - each creation is answered with it, after its refund
                 for position in pending:
-                    refund(self._gateway(), creations[position].settlement, creations[position].enrolment.id)
+                    creation = creations[position]
+                    refund(
+                        self.table,
+                        self.gateway,
+                        creation.settlement,
+                        creation.enrolment.id,
+                        actor=creation.enrolment.created_by,
+                    )
                     outcomes[position] = error
                 return
             else:
@@ -402,7 +412,9 @@ class EnrolmentService:
     def _refused(
         self, creation: Creation, refused: dict[str, dict[str, Any] | None], canceled: TransactionCanceled
     ) -> int | Exception:
-        refund(self._gateway(), creation.settlement, creation.enrolment.id)
+        refund(
+            self.table, self.gateway, creation.settlement, creation.enrolment.id, actor=creation.enrolment.created_by
+        )
         if canceled.is_conflict:
             error: PlanhubError = ConcurrentModification("Concurrent requests got in the way; try again")
         else:
@@ -435,11 +447,15 @@ class EnrolmentService:
 
     # --- update ------------------------------------------------------------------------
 
-    def update(self, claims: Claims, enrolment_id: int, body: EnrolmentUpdateBody) -> None:
+    def update(
+        self, claims: Claims, enrolment_id: int, body: EnrolmentUpdateBody, *, if_match: tuple[str, ...] | None = None
+    ) -> None:
         """Applies the request's fields under the permission rules, never over a change it did not see.
 
         A concurrent change that touched none of the request's fields is merged (the request is
         checked and applied again on top of it); one that touched the same fields is a 409.
+        With `if_match` (the request's `If-Match` tags) nothing is merged: an enrolment whose
+        version the tags do not name, when read or when written, is a 412 and stays unchanged.
         """
         given, changes, requested = _requested_changes(body)
         enrolment = self.repository.enrolment(enrolment_id)
@@ -456,6 +472,11 @@ class EnrolmentService:
                     lo, user = self._lo_and_learner(claims, enrolment)
             if lo is not None:
                 _require_may_update(claims, enrolment, user, lo, fields=requested, to_status=to_status)
+            if if_match is not None and not conditional.matches(if_match, enrolment.version):
+                raise PreconditionFailed(
+                    f"Enrolment {enrolment_id} is at version {enrolment.version} "
+                    f"({conditional.entity_tag(enrolment.version)}), not the one If-Match names; read it again"
+                )
             if not given:
                 break
             try:
@@ -467,6 +488,10 @@ class EnrolmentService:
                     # before any concurrent change to the enrolment is looked at (as a read LO was).
                     lo = self._lo_of(enrolment, canceled.reasons[_LO_CHECK].item)
                     continue
+                if if_match is not None and not canceled.is_conflict and 0 in canceled.failed_conditions():
+                    raise PreconditionFailed(
+                        f"Enrolment {enrolment_id} was changed meanwhile: If-Match no longer matches; read it again"
+                    ) from canceled
                 enrolment = self._after_refused_update(canceled, enrolment, changes, attempt)
         if body.reCalculate and enrolment.parent_enrolment_id is not None:
             self._complete_chain(enrolment.parent_enrolment_id, claims.sub)
@@ -510,6 +535,9 @@ class EnrolmentService:
                 sets.append(f"#a{index} = :v{index}")
                 placeholders[f":v{index}"] = _stored(value)
         sets += ["version = :version", "updated_at = :now"]
+        if status_changes:  # the user's lists order by status
+            sets.append("GSI1SK = :gsi1sk")
+            placeholders[":gsi1sk"] = after.index_keys()["GSI1SK"]
         placeholders.update({":version": version, ":now": _json(now), ":expected": enrolment.version, ":false": False})
         text = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         writes = LabelledWrites()
@@ -582,11 +610,119 @@ class EnrolmentService:
         changes, next_cursor = self.repository.history(enrolment_id, limit, cursor)
         return EnrolmentHistoryPage(data=[EnrolmentChangeView.of(c) for c in changes], cursor=next_cursor)
 
+    def of_user(
+        self,
+        claims: Claims,
+        instance: str,
+        user_id: str,
+        *,
+        status: EnrolmentStatus | None,
+        lo_id: str | None,
+        archived: bool,
+        limit: int,
+        cursor: str | None,
+    ) -> EnrolmentPage:
+        """A user's enrolments (SPEC section 10): one BatchGetItem (portal, user), one Query."""
+        portal, found = self.records.read_in_portal(
+            instance, lambda portal_id: [table_keys.user(portal_id, user_id)], consistent=False
+        )
+        user_item = found.get(table_keys.user(portal.id, user_id))
+        user = User.from_item(user_item) if user_item else None
+        if not permissions.may_see_users_enrolments(claims, portal.id, user_id, user):
+            raise Forbidden("Only the user, their managers, portal admins and staff may see their enrolments")
+        enrolments, next_cursor = self.repository.of_user(
+            portal.id,
+            user_id,
+            archived=archived,
+            status=status.value if status else None,
+            lo_id=lo_id,
+            limit=limit,
+            cursor=cursor,
+        )
+        return EnrolmentPage(data=[EnrolmentView.of(e) for e in enrolments], cursor=next_cursor)
+
+    def active_of(self, claims: Claims, instance: str, lo_id: str, user_id: str) -> EnrolmentView:
+        """The user's active enrolment of the LO: one BatchGetItem (portal, user, active ref), one GetItem."""
+        portal, found = self.records.read_in_portal(
+            instance,
+            lambda portal_id: [
+                table_keys.user(portal_id, user_id),
+                table_keys.active_enrolment(portal_id, user_id, lo_id),
+            ],
+            consistent=False,
+        )
+        user_item = found.get(table_keys.user(portal.id, user_id))
+        user = User.from_item(user_item) if user_item else None
+        sees_user = permissions.may_see_users_enrolments(claims, portal.id, user_id, user)
+        ref = found.get(table_keys.active_enrolment(portal.id, user_id, lo_id))
+        enrolment = self.repository.find(int(ref["enrolment_id"])) if ref else None
+        if enrolment is None or enrolment.archived:
+            if not sees_user:
+                raise Forbidden("Only the user, their managers, portal admins and staff may see their enrolments")
+            raise NotFound(f"User {user_id} has no active enrolment of learning object {lo_id}")
+        if not sees_user:
+            self._require_may_see(claims, enrolment)  # the LO's assessors
+        return EnrolmentView.of(enrolment)
+
     def _require_may_see(self, claims: Claims, enrolment: Enrolment) -> None:
         if permissions.may_see_without_records(claims, enrolment):
             return
         lo, user = self._lo_and_learner(claims, enrolment)
         permissions.require_may_see(permissions.capacities(claims, enrolment, user, lo))
+
+    # --- withdraw ------------------------------------------------------------------------
+
+    def withdraw(self, claims: Claims, enrolment_id: int) -> None:
+        """Archives the enrolment and its open descendants in one transaction (SPEC section 10).
+
+        Completed enrolments stay: the addressed one is a 409, a completed child is kept as
+        the record of what was done. One strongly consistent Query per enrolment of the tree
+        (the enrolment with its child records), then one transaction that holds if none of
+        them changed meanwhile.
+        """
+        family = self.repository.family(enrolment_id)
+        enrolment = family.parent
+        if enrolment is None:
+            raise NotFound(f"Enrolment {enrolment_id} not found")
+        if not permissions.may_withdraw_without_records(claims, enrolment):
+            user = self.records.find_user(enrolment.portal_id, enrolment.user_id)
+            permissions.require_may_withdraw(claims, enrolment, user)
+        if enrolment.archived:
+            raise Conflict(f"Enrolment {enrolment_id} is archived already")
+        if enrolment.status is EnrolmentStatus.COMPLETED:
+            raise Conflict(f"Enrolment {enrolment_id} is completed: it stays (re-enrol instead)")
+        withdrawn = [enrolment]
+        pending = [child.enrolment_id for child in family.children.values()]
+        while pending:
+            child_family = self.repository.family(pending.pop())
+            child = child_family.parent
+            if child is None or child.archived or child.status is EnrolmentStatus.COMPLETED:
+                continue
+            withdrawn.append(child)
+            pending.extend(grandchild.enrolment_id for grandchild in child_family.children.values())
+        if 2 * len(withdrawn) + 1 > TRANSACTION_LIMIT:
+            raise Conflict(
+                f"Enrolment {enrolment_id} has {len(withdrawn) - 1} open descendants: withdraw some of them first"
+            )
+        now = _now()
+        writes = LabelledWrites()
+        for archived in withdrawn:
+            writes.add("enrolment", _withdrawal(archived, claims.sub, now))
+            writes.add(
+                "active",
+                Delete(
+                    table_keys.active_enrolment(archived.portal_id, archived.user_id, archived.lo_id),
+                    Expression("enrolment_id = :enrolment", values={":enrolment": archived.id}),
+                ),
+            )
+        data = {**_event_fields(enrolment), "withdrawn_enrolment_ids": [e.id for e in withdrawn]}
+        writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_WITHDRAWN, data, actor=claims.sub)))
+        try:
+            self._transact(writes)
+        except TransactionCanceled as canceled:
+            raise ConcurrentModification(
+                f"Enrolment {enrolment_id} or one of its children changed meanwhile; read it again and retry"
+            ) from canceled
 
     # --- completion roll-up ------------------------------------------------------------
 
@@ -652,9 +788,14 @@ class EnrolmentService:
                 table_keys.enrolment(parent.id),
                 Expression(
                     "SET #status = :completed, end_date = if_not_exists(end_date, :now), "
-                    "version = :version, updated_at = :now",
+                    "version = :version, updated_at = :now, GSI1SK = :gsi1sk",
                     names={"#status": "status"},
-                    values={":completed": EnrolmentStatus.COMPLETED.value, ":now": _json(now), ":version": version},
+                    values={
+                        ":completed": EnrolmentStatus.COMPLETED.value,
+                        ":now": _json(now),
+                        ":version": version,
+                        ":gsi1sk": after.index_keys()["GSI1SK"],
+                    },
                 ),
                 Expression(
                     "version = :expected AND (attribute_not_exists(archived) OR archived = :false)",
@@ -798,16 +939,57 @@ _UNARCHIVED = Expression(
 )
 
 
-def _archive(enrolment_id: int, actor: str, now: datetime) -> Update:
-    """Archives a replaced enrolment (kept, never deleted), if nobody archived it first."""
+def _archive(enrolment_id: int, replacement: Enrolment, actor: str, now: datetime) -> Update:
+    """Archives a replaced enrolment (kept, never deleted), if nobody archived it first.
+
+    The replaced enrolment is the same user's of the same LO in the same portal as its replacement.
+    """
+    index = table_keys.enrolment_archived_index_keys(
+        replacement.portal_id, replacement.user_id, replacement.lo_id, enrolment_id
+    )
     return Update(
         table_keys.enrolment(enrolment_id),
         Expression(
             "SET archived = :true, archived_at = :now, archived_by = :actor, updated_at = :now, "
-            "version = version + :one",
-            values={":true": True, ":now": _json(now), ":actor": actor, ":one": 1},
+            "version = version + :one, GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk",
+            values={
+                ":true": True,
+                ":now": _json(now),
+                ":actor": actor,
+                ":one": 1,
+                ":gsi1pk": index["GSI1PK"],
+                ":gsi2pk": index["GSI2PK"],
+                ":gsi2sk": index["GSI2SK"],
+            },
         ),
         _UNARCHIVED,
+    )
+
+
+def _withdrawal(enrolment: Enrolment, actor: str, now: datetime) -> Update:
+    """Archives an enrolment withdrawn as it was read (its version), moving it to the user's archived lists."""
+    index = table_keys.enrolment_archived_index_keys(
+        enrolment.portal_id, enrolment.user_id, enrolment.lo_id, enrolment.id
+    )
+    return Update(
+        table_keys.enrolment(enrolment.id),
+        Expression(
+            "SET archived = :true, archived_at = :now, archived_by = :actor, updated_at = :now, "
+            "version = :version, GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk",
+            values={
+                ":true": True,
+                ":now": _json(now),
+                ":actor": actor,
+                ":version": enrolment.version + 1,
+                ":gsi1pk": index["GSI1PK"],
+                ":gsi2pk": index["GSI2PK"],
+                ":gsi2sk": index["GSI2SK"],
+            },
+        ),
+        Expression(
+            "version = :expected AND (attribute_not_exists(archived) OR archived = :false)",
+            values={":expected": enrolment.version, ":false": False},
+        ),
     )
 
 

@@ -63,6 +63,7 @@ class EventType(StrEnum):
     ENROLMENT_CREATED = "enrolment created"
     ENROLMENT_UPDATED = "enrolment updated"
     ENROLMENT_COMPLETED = "enrolment completed"
+    ENROLMENT_WITHDRAWN = "enrolment withdrawn"
     # --- subscription plans (SPEC.md section 7); "order due": one per recurring order occurrence ---
     SUBSCRIPTION_PLAN_CREATED = "subscription plan created"
     SUBSCRIPTION_PLAN_UPDATED = "subscription plan updated"
@@ -74,8 +75,15 @@ class EventType(StrEnum):
     PLAN_DUE_DATE_CHANGED = "plan due date changed"
     PLAN_DUE_SOON = "plan due soon"
     PLAN_OVERDUE = "plan overdue"
+    PLAN_UNASSIGNED = "plan unassigned"
     GROUP_PLAN_ASSIGNED = "group plan assigned"
     GROUP_PLAN_BATCH = "group plan batch"
+    # --- payments (SPEC.md section 9): refunds travel a durable path until Stripe confirms ---
+    REFUND_REQUESTED = "refund requested"
+    REFUND_SUCCEEDED = "refund succeeded"
+    REFUND_FAILED = "refund failed"
+    PAYMENT_METHOD_CREATED = "payment method created"
+    PAYMENT_METHOD_DELETED = "payment method deleted"
 
 
 def bounded(data: dict[str, Any], *fields: str, limit: int = EVENT_LIST_LIMIT) -> dict[str, Any]:

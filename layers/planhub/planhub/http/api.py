@@ -9,26 +9,31 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import os
 import threading
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from planhub.auth.claims import Claims
 from planhub.errors import PlanhubError
+from planhub.http import forms
 from planhub.http.errors import ErrorStyle, error_response, internal_error_response, validation_response
 from planhub.observability import logger, metrics, traced
 
 
 class RestApi(APIGatewayRestResolver):
     def __init__(self, style: ErrorStyle = ErrorStyle.MESSAGE, *, go1: bool = False) -> None:
-        super().__init__(enable_validation=True, json_body_deserializer=_parse_json)
+        super().__init__(enable_validation=True, json_body_deserializer=_parse_json, cors=_cors())
         self.style = style
         self.go1 = go1
         self.exception_handler(PlanhubError)(self._domain_error)
@@ -57,6 +62,10 @@ class RestApi(APIGatewayRestResolver):
         return Claims.from_context(authorizer.get("claims"))
 
     def _domain_error(self, error: PlanhubError) -> Response[str]:
+        return self.answer_error(error)
+
+    def answer_error(self, error: PlanhubError) -> Response[str]:
+        """The answer to a domain error (for a middleware that answers one itself)."""
         logger.info("request refused", extra={"error": type(error).__name__, "reason": error.message})
         return error_response(error, self.style, go1=self.go1)
 
@@ -69,9 +78,15 @@ class RestApi(APIGatewayRestResolver):
         return internal_error_response(self.style)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        # planhub speaks JSON only: a body is parsed as JSON whatever Content-Type it came
-        # with (curl -d sends form encoding), so the caller gets a JSON error, not a form one.
+        # planhub speaks JSON: a body is parsed as JSON whatever Content-Type it came with
+        # (curl -d sends form encoding), so the caller gets a JSON error, not a form one.
+        # Go1 routes also take forms (the original's PHP clients send them): a form body is
+        # read into the JSON its route's body model validates, as a JSON body would be.
         event = dict(event)
+        if self.go1 and event.get("body") and forms.is_form(_header(event, "content-type")):
+            converted = self._form_as_json(event)
+            if converted is not None:
+                event["body"], event["isBase64Encoded"] = converted, False
         headers = dict(event.get("headers") or {})
         for name in [n for n in headers if n.lower() == "content-type"]:
             headers.pop(name)
@@ -85,6 +100,30 @@ class RestApi(APIGatewayRestResolver):
             event["body"], event["isBase64Encoded"] = _UNREADABLE, False
         self.current_event = cast(APIGatewayProxyEvent, self._to_proxy_event(event))
         return super().resolve(event, context)
+
+    def _form_as_json(self, event: Mapping[str, Any]) -> str | None:
+        """The form body as JSON text; None when it is JSON already (`curl -d '{...}'` labels
+        JSON as a form), or not UTF-8 (answered as invalid JSON, as before)."""
+        if not _decodable(event):
+            return None
+        text = str(event["body"])
+        if event.get("isBase64Encoded"):
+            text = base64.b64decode(text).decode("utf-8")
+        if text.lstrip().startswith(("{", "[")):
+            return None
+        try:
+            value = forms.parse(text, self._body_annotation(event))
+        except ValueError:  # more fields than a form may hold
+            return _UNREADABLE
+        return json.dumps(value)
+
+    def _body_annotation(self, event: Mapping[str, Any]) -> Any:
+        """The body parameter's annotation of the route the event is for (None: no body taken)."""
+        method, path = str(event.get("httpMethod", "")).upper(), str(event.get("path", ""))
+        for route in self._static_routes + self._dynamic_routes:
+            if route.method == method and route.rule.match(path):
+                return _body_parameter(route.func)
+        return None
 
     def handler(self) -> Any:
         """The Lambda entry point: request id on every log line, a trace, metrics flushed."""
@@ -110,6 +149,36 @@ def _decodable(event: Mapping[str, Any]) -> bool:
     except (UnicodeDecodeError, binascii.Error):
         return False
     return True
+
+
+# What a browser may send and read (CORS). Preflight is API Gateway's (template.yaml `Cors`);
+# the answers' Access-Control-Allow-Origin is the functions' own, from the same parameter.
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "X-Share-Api-Key"]
+CORS_EXPOSED_HEADERS = ["ETag", "RateLimit", "RateLimit-Policy", "Retry-After", "x-amzn-RequestId"]
+
+
+def _cors() -> CORSConfig:
+    return CORSConfig(
+        allow_origin=os.environ.get("ALLOWED_ORIGIN") or "*",
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        max_age=600,
+    )
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    return next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == name), None)
+
+
+@functools.cache
+def _body_parameter(handler: Callable[..., Any]) -> Any:
+    hints = typing.get_type_hints(handler, include_extras=True)
+    for annotation in hints.values():
+        if typing.get_origin(annotation) is typing.Annotated and any(
+            isinstance(meta, Body) for meta in typing.get_args(annotation)[1:]
+        ):
+            return annotation
+    return None
 
 
 def _parse_json(text: str) -> Any:

@@ -21,7 +21,10 @@ from planhub.errors import (
     InvalidInput,
     LimitExceeded,
     NotFound,
+    PaymentDeclined,
+    PaymentUnavailable,
     PlanhubError,
+    PreconditionFailed,
     Unauthenticated,
 )
 
@@ -31,7 +34,10 @@ STATUS_OF: dict[type[PlanhubError], HTTPStatus] = {
     Forbidden: HTTPStatus.FORBIDDEN,
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
+    PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     LimitExceeded: HTTPStatus.TOO_MANY_REQUESTS,
+    PaymentDeclined: HTTPStatus.PAYMENT_REQUIRED,
+    PaymentUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

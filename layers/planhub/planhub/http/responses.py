@@ -29,7 +29,10 @@ _DESCRIPTIONS = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflicts with the current state",
+    412: "`If-Match` no longer matches: someone changed it meanwhile; nothing was changed",
     429: "A commercial limit was reached",
+    402: "The card was refused; the message is the payment provider's",
+    503: "The payment provider is unavailable; try again later",
 }
 
 

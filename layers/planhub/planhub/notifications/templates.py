@@ -85,6 +85,22 @@ TEMPLATES: dict[str, EmailTemplate] = {
             f"{_DUE_HTML}{_NOTE_HTML}"
         ),
     ),
+    # A due date changed with PATCH /enrolment/plan/{planId}: `previous_due_date` besides the plan's.
+    EventType.PLAN_DUE_DATE_CHANGED: EmailTemplate(
+        subject="New due date: {{ learning_object.title }}",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            'The due date of "{{ learning_object.title }}" in {{ portal.title }} has changed.\n'
+            "{{# plan.due_date }}It is now due: {{ plan.due_date | date }}\n{{/ plan.due_date }}"
+            "{{# due_date_cleared }}It has no due date any more.\n{{/ due_date_cleared }}"
+        ),
+        html=_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>The due date of <strong>{{ learning_object.title }}</strong> in {{ portal.title }} has changed.</p>"
+            "{{# plan.due_date }}<p>It is now due: <strong>{{ plan.due_date | date }}</strong></p>{{/ plan.due_date }}"
+            "{{# due_date_cleared }}<p>It has no due date any more.</p>{{/ due_date_cleared }}"
+        ),
+    ),
     # --- enrolments (SPEC.md section 5): `enrolment` {id, status, due_date, start_date} besides
     # `recipient`, `learning_object`, `portal` and `notify` ---
     EventType.ENROLMENT_CREATED: EmailTemplate(

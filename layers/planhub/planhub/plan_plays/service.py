@@ -14,7 +14,8 @@ from typing import Any
 from planhub import events
 from planhub.auth.claims import Claims
 from planhub.commercial import BILLING, BillableActivity, Charge, CommercialControls
-from planhub.errors import ConcurrentModification, Conflict, InvalidInput, NotFound
+from planhub.commercial.controls import LimitStatus
+from planhub.errors import ConcurrentModification, Conflict, InvalidInput, LimitExceeded, NotFound
 from planhub.events import DomainEvent, EventType
 from planhub.ids import new_object_id
 from planhub.plan_plays import access
@@ -91,6 +92,13 @@ class PlanPlayService:
                 raise Conflict("Idempotency-Key was already used for a different plan play") from canceled
             return PlanPlayAnswer(data=earlier)
         return PlanPlayAnswer(data=play)
+
+    def limits(
+        self, claims: Claims, requested_client: str | None, after_write: bool, refused: LimitExceeded | None
+    ) -> list[LimitStatus]:
+        """The caller's client's rate limit and quota as they stand (the RateLimit headers)."""
+        client_id = access.client_of(claims, requested_client)
+        return self.controls.status(client_id, consistent=after_write, refused=refused)
 
     # --- read -----------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ class Holdings:
     plan_id: int | None = None
     enrolment_id: int | None = None
     enrolment: ActiveEnrolment | None = None
+    unassigned_at: datetime | None = None  # when the user's plan of the LO was last unassigned
 
 
 class Change(StrEnum):
@@ -87,13 +88,9 @@ def _keep(assignment: Assignment, plan_id: int, now: datetime) -> Outcome:
     """Already assigned (version 0): the same plan; only a given due date changes it. No email."""
     if assignment.due_date is None:
         return Outcome(plan_id, Change.UNCHANGED)
-    index = due_index_keys(plan_id, assignment.due_date, now)
     update = Update(
         table_keys.plan(plan_id),
-        Expression(
-            "SET due_date = :due, updated_at = :now, GSI2PK = :pk, GSI2SK = :sk",
-            values={":due": iso(assignment.due_date), ":now": iso(now), ":pk": index["GSI2PK"], ":sk": index["GSI2SK"]},
-        ),
+        due_date_change(plan_id, assignment.due_date, now),
         Expression(_ACTIVE_PLAN, values={":false": False}),
     )
     event = DomainEvent.of(
@@ -157,10 +154,7 @@ def _reassign(assignment: Assignment, holdings: Holdings, old_plan_id: int, now:
     plan = _new_plan(assignment, linked, now)
     archive_old = Update(
         table_keys.plan(old_plan_id),
-        Expression(
-            "SET archived = :true, archived_at = :now, archived_by = :by, updated_at = :now REMOVE GSI2PK, GSI2SK",
-            values={":true": True, ":now": iso(now), ":by": assignment.actor},
-        ),
+        archiving(portal, user, lo, by=assignment.actor, now=now),
         Expression(_ACTIVE_PLAN, values={":false": False}),
     )
     # The ref moves from the old plan to the new one, if nobody moved it meanwhile.
@@ -169,6 +163,34 @@ def _reassign(assignment: Assignment, holdings: Holdings, old_plan_id: int, now:
     event = _assigned_event(EventType.PLAN_REASSIGNED, assignment, plan, extra)
     writes += [archive_old, Put(plan.to_item(), not_exists()), move_ref, events.record(event)]
     return Outcome(plan.id, Change.REASSIGNED, writes)
+
+
+def due_date_change(plan_id: int, due_date: datetime | None, now: datetime) -> Expression:
+    """The update that gives a plan a new due date (or none), with every index it sorts on:
+    the user's lists (GSI1, GSI3) and, with a date, the daily notice run's (GSI2)."""
+    order = table_keys.user_plans_order(iso(due_date) if due_date else None, plan_id)
+    values: dict[str, Any] = {":now": iso(now), ":order": order}
+    listed = "updated_at = :now, GSI1SK = :order, GSI3SK = :order"
+    if due_date is None:
+        return Expression(f"SET {listed} REMOVE due_date, GSI2PK, GSI2SK", values=values)
+    index = due_index_keys(plan_id, due_date, now)
+    values.update({":due": iso(due_date), ":pk": index["GSI2PK"], ":sk": index["GSI2SK"]})
+    return Expression(f"SET due_date = :due, {listed}, GSI2PK = :pk, GSI2SK = :sk", values=values)
+
+
+def archiving(portal_id: str, user_id: str, lo_id: str, *, by: str, now: datetime) -> Expression:
+    """The update that archives a plan: out of the notice index, into the user's archived lists."""
+    return Expression(
+        "SET archived = :true, archived_at = :now, archived_by = :by, updated_at = :now, "
+        "GSI1PK = :user_archived, GSI3PK = :lo_archived REMOVE GSI2PK, GSI2SK",
+        values={
+            ":true": True,
+            ":now": iso(now),
+            ":by": by,
+            ":user_archived": table_keys.user_plans_index(portal_id, user_id, archived=True),
+            ":lo_archived": table_keys.user_lo_plans_index(portal_id, user_id, lo_id, archived=True),
+        },
+    )
 
 
 def plan_event_data(plan: Plan, user: User | None, lo: LearningObject | None, portal: Portal | None) -> dict[str, Any]:

@@ -59,13 +59,22 @@ def archive(
 ) -> list[Write]:
     """Archives the enrolment (kept, never deleted) and frees its active ref, if nobody changed it meanwhile."""
     when = at.isoformat().replace("+00:00", "Z")
+    index = table_keys.enrolment_archived_index_keys(portal_id, user_id, lo_id, enrolment.id)
     return [
         Update(
             table_keys.enrolment(enrolment.id),
             Expression(
                 "SET archived = :true, archived_at = :at, archived_by = :by, updated_at = :at, "
-                "version = version + :one",
-                values={":true": True, ":at": when, ":by": by, ":one": 1},
+                "version = version + :one, GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk",
+                values={
+                    ":true": True,
+                    ":at": when,
+                    ":by": by,
+                    ":one": 1,
+                    ":gsi1pk": index["GSI1PK"],
+                    ":gsi2pk": index["GSI2PK"],
+                    ":gsi2sk": index["GSI2SK"],
+                },
             ),
             Expression(
                 f"#status = :status AND version = :version AND {_NOT_ARCHIVED}",

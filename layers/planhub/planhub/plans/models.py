@@ -112,6 +112,45 @@ class AssignToGroupBody(Body):
         return self.data.note if self.data else None
 
 
+MAX_USERS_PER_REQUEST = 500
+
+
+def _distinct(user_ids: list[str]) -> list[str]:
+    if len(set(user_ids)) != len(user_ids):
+        raise ValueError("each user may appear once")
+    return user_ids
+
+
+class AssignToUsersBody(Body):
+    """POST /enrolment/plan/{instance}/{loId}/users: the user route's body for many users at once."""
+
+    user_ids: Annotated[
+        list[Identifier], Field(min_length=1, max_length=MAX_USERS_PER_REQUEST), AfterValidator(_distinct)
+    ] = Field(description="At most 500 distinct user ids (`self` is the caller)")
+    status: Literal[1] = Field(description="PlanStatuses::ASSIGNED; the only value accepted")
+    due_date: DueDate | None = Field(default=None, description="ISO 8601; required when version is 2")
+    notify: bool = Field(default=True, description="Send each user the assignment email")
+    data: PlanData | None = None
+    version: Literal[0, 2] = Field(default=0, description="0: keep an existing assignment; 2: re-assign")
+
+    @model_validator(mode="after")
+    def _due_date_required_to_reassign(self) -> AssignToUsersBody:
+        if self.version == REASSIGN_VERSION and self.due_date is None:
+            raise ValueError("due_date: required when version is 2")
+        return self
+
+    @property
+    def note(self) -> str | None:
+        return self.data.note if self.data else None
+
+
+class DueDateChange(Body):
+    """PATCH /enrolment/plan/{planId}: a new due date, or null to clear it."""
+
+    due_date: DueDate | None = Field(description="ISO 8601, or null: the plan has no due date any more")
+    notify: bool = Field(default=True, description="Send the user the `plan due date changed` email")
+
+
 # --- stored records -----------------------------------------------------------------------
 
 
@@ -143,14 +182,44 @@ class Plan(Entity):
     archived_by: str | None = None
     reminded_at: AwareDatetime | None = None
     overdue_notified_at: AwareDatetime | None = None
+    # The due date each notice was sent for: a plan whose date moves hears again. (Absent on
+    # plans noticed before notices followed the date: the notice then counts for the current one.)
+    reminded_due: AwareDatetime | None = None
+    overdue_notified_due: AwareDatetime | None = None
 
     def keys(self) -> Key:
         return keys.plan(self.id)
 
     def index_keys(self) -> dict[str, str]:
-        if self.due_date is None or self.archived or self.overdue_notified_at is not None:
-            return {}
-        return due_index_keys(self.id, self.due_date, self.updated_at)
+        listed = listing_index_keys(
+            self.portal_id, self.user_id, self.lo_id, self.id, self.due_date, archived=self.archived
+        )
+        if self.due_date is None or self.archived or self.overdue_sent_for_due_date:
+            return listed
+        return {**listed, **due_index_keys(self.id, self.due_date, self.updated_at)}
+
+    @property
+    def reminded_for_due_date(self) -> bool:
+        return self.reminded_at is not None and self.reminded_due in (None, self.due_date)
+
+    @property
+    def overdue_sent_for_due_date(self) -> bool:
+        return self.overdue_notified_at is not None and self.overdue_notified_due in (None, self.due_date)
+
+
+def listing_index_keys(
+    portal_id: str, user_id: str, lo_id: str, plan_id: int, due_date: datetime | None, *, archived: bool
+) -> dict[str, str]:
+    """GSI1 (the user's plans) and GSI3 (the user's plans of the LO): active and archived plans
+    in partitions of their own, each ordered by due date (none last). Archiving moves a plan by
+    its partition keys alone; a due date change moves it by its sort keys alone."""
+    order = keys.user_plans_order(iso(due_date) if due_date else None, plan_id)
+    return {
+        "GSI1PK": keys.user_plans_index(portal_id, user_id, archived=archived),
+        "GSI1SK": order,
+        "GSI3PK": keys.user_lo_plans_index(portal_id, user_id, lo_id, archived=archived),
+        "GSI3SK": order,
+    }
 
 
 def due_index_keys(plan_id: int, due_date: datetime, written_at: datetime) -> dict[str, str]:
@@ -210,6 +279,10 @@ class PlanCreated(BaseModel):
     """The seed's result: the plan id, a positive integer written as a string."""
 
     id: str = Field(examples=["10"])
+
+
+# {userId: {status code: {"id": plan id} or {"message": ...}}}, as the many-LO enrolments answer.
+UserOutcomes = dict[str, dict[str, dict[str, str]]]
 
 
 class NoteView(BaseModel):
@@ -281,3 +354,23 @@ class PlanView(BaseModel):
             updated_at=plan.created_at,
             archived=False,
         )
+
+
+class PlanPage(BaseModel):
+    """One page of a user's plans: active ones due soonest first (none last), then archived ones."""
+
+    data: list[PlanView]
+    cursor: str | None = Field(default=None, description="Pass back as `cursor` for the next page; null at the end")
+
+
+class GroupAssignmentProgress(BaseModel):
+    """How far a group assignment's fan-out has got: each member counted once, by their outcome."""
+
+    id: str
+    group_id: str
+    lo_id: str
+    members: int = Field(description="Members the assignment reached so far (the caller too when excluded)")
+    assigned: int = Field(description="Members given a new plan by this assignment")
+    skipped: int = Field(description="Members already assigned the LO, excluded (exclude_self) or unassigned since")
+    failed: int = Field(description="Members whose plan could not be written (or who are not users of the portal)")
+    done: bool = Field(description="Every member has an outcome (a retry may still turn a failure into assigned)")

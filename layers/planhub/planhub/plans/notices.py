@@ -7,9 +7,11 @@ they were written, so a plan assigned already overdue is on today's partition). 
 - due within (now, now + 24 h] and not yet reminded: "plan due soon";
 - due at or before now and not yet noticed: "plan overdue", and the plan leaves the index.
 
-Each notice is one transaction: the plan's `reminded_at` / `overdue_notified_at` set under
-the condition that it is still unset (and the plan still active with that due date) and
-the event. So each plan gets each notice once, however often or concurrently runs repeat.
+Each notice is one transaction: the plan's `reminded_at` / `overdue_notified_at` (and the due
+date it was for, `reminded_due` / `overdue_notified_due`) set under the condition that it was
+not sent for this due date yet (and the plan still active with that due date) and the event.
+So each plan gets each notice once per due date, however often or concurrently runs repeat;
+a plan whose due date moves hears again for the new date.
 When every day was handled, the watermark moves to today: every plan due before today has
 had its overdue notice and left the index, so later runs need not read those days again.
 """
@@ -57,8 +59,8 @@ def notice_for(plan: Plan, now: datetime) -> Notice | None:
     if plan.archived or plan.due_date is None:
         return None
     if plan.due_date <= now:
-        return Notice.OVERDUE if plan.overdue_notified_at is None else Notice.LEAVES_INDEX
-    if plan.due_date <= now + REMINDER_WINDOW and plan.reminded_at is None:
+        return Notice.LEAVES_INDEX if plan.overdue_sent_for_due_date else Notice.OVERDUE
+    if plan.due_date <= now + REMINDER_WINDOW and not plan.reminded_for_due_date:
         return Notice.DUE_SOON
     return None
 
@@ -156,14 +158,19 @@ def _mark(plan: Plan, notice: Notice, now: datetime) -> Update:
     if notice is Notice.DUE_SOON:
         return Update(
             table_keys.plan(plan.id),
-            Expression("SET reminded_at = :now", values=values),
-            Expression(f"{still_due} AND attribute_not_exists(reminded_at)", values=values),
+            Expression("SET reminded_at = :now, reminded_due = :due", values=values),
+            Expression(f"{still_due} AND (attribute_not_exists(reminded_at) OR reminded_due <> :due)", values=values),
         )
     if notice is Notice.OVERDUE:
         return Update(
             table_keys.plan(plan.id),
-            Expression("SET overdue_notified_at = :now REMOVE GSI2PK, GSI2SK", values=values),
-            Expression(f"{still_due} AND attribute_not_exists(overdue_notified_at)", values=values),
+            Expression(
+                "SET overdue_notified_at = :now, overdue_notified_due = :due REMOVE GSI2PK, GSI2SK", values=values
+            ),
+            Expression(
+                f"{still_due} AND (attribute_not_exists(overdue_notified_at) OR overdue_notified_due <> :due)",
+                values=values,
+            ),
         )
     return Update(
         table_keys.plan(plan.id),

@@ -46,3 +46,26 @@ def require_may_read(claims: Claims, portal_id: str, user: User | None) -> None:
     if user is not None and user.is_managed_by(claims.sub):
         return
     raise Forbidden("You may not read this plan")
+
+
+def forbidden_to_read() -> Forbidden:
+    return Forbidden("You may not read this user's plans")
+
+
+def may_manage_without_user(claims: Claims, portal_id: str, user_id: str, assigner_id: str) -> bool:
+    """Change or unassign a plan, decided from the plan alone: the portal's admins, staff, and
+    the user when they assigned it to themselves (a plan someone else gave them is not theirs to drop)."""
+    return claims.staff or claims.is_admin_of(portal_id) or (claims.sub == user_id == assigner_id)
+
+
+def require_may_manage(claims: Claims, portal_id: str, user: User | None) -> None:
+    """...and the user's managers."""
+    if user is not None and user.is_managed_by(claims.sub):
+        return
+    raise Forbidden("You may not change this plan")
+
+
+def require_role_in(claims: Claims, portal_id: str) -> None:
+    """Assigning to a list of users: staff, or someone with a role in the portal (each user is then answered)."""
+    if not (claims.staff or claims.roles_in(portal_id)):
+        raise Forbidden(f"You have no role in portal {portal_id}")

@@ -7,13 +7,17 @@ portal is addressed by id (two when by name).
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
-from planhub.errors import NotFound
+from planhub.errors import InvalidInput, NotFound
 from planhub.plans import enrolment_link
 from planhub.plans.assignment import Holdings
-from planhub.plans.models import GroupActivePlan, GroupPlan, Plan
+from planhub.plans.models import GroupActivePlan, GroupPlan, Plan, iso
 from planhub.records.group import Group
 from planhub.records.learning_object import LearningObject
 from planhub.records.portal import Portal
@@ -38,6 +42,57 @@ class MembersContext:
     lo: LearningObject | None
     users: dict[str, User]
     holdings: dict[str, Holdings]
+
+
+@dataclass(frozen=True)
+class UsersAssignmentContext:
+    portal: Portal
+    lo: LearningObject | None
+    users: dict[str, User]
+    holdings: dict[str, Holdings]
+
+
+@dataclass(frozen=True)
+class PortalUser:
+    portal: Portal
+    user: User | None
+
+
+@dataclass(frozen=True)
+class GroupPlanProgress:
+    group_plan: GroupPlan
+    parts: list[dict[str, Any]]  # the progress items: `members`, `assigned`, `skipped`, `failed`
+
+
+@dataclass(frozen=True)
+class PlanList:
+    plans: list[Plan]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class _ListPosition:
+    """Where a plan list's next page starts: the partition (active or archived) and the key in it."""
+
+    archived: bool
+    start: str | None
+
+    def encode(self) -> str:
+        raw = json.dumps({"archived": self.archived, "start": self.start}).encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+    @classmethod
+    def decode(cls, cursor: str | None) -> _ListPosition:
+        if not cursor:
+            return cls(archived=False, start=None)
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            archived, start = raw["archived"], raw["start"]
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+            raise InvalidInput("cursor is not valid") from error
+        if not isinstance(archived, bool) or not (start is None or isinstance(start, str)):
+            raise InvalidInput("cursor is not valid")
+        return cls(archived=archived, start=start)
 
 
 @dataclass(frozen=True)
@@ -89,6 +144,40 @@ class PlanRepository:
             group=Group.from_item(group_item) if group_item else None,
         )
 
+    def users_assignment_context(self, instance: str, lo_id: str, user_ids: Sequence[str]) -> UsersAssignmentContext:
+        """The portal, the LO, the users and what each holds for the LO: one BatchGetItem per 100 keys."""
+
+        def keys_in(portal_id: str) -> list[Key]:
+            keys: list[Key] = []
+            for user_id in user_ids:
+                keys += [
+                    table_keys.user(portal_id, user_id),
+                    table_keys.active_plan(portal_id, user_id, lo_id),
+                    table_keys.active_enrolment(portal_id, user_id, lo_id),
+                ]
+            return keys
+
+        lo_key = table_keys.learning_object(lo_id)
+        portal, found = self.records.read_in_portal(instance, keys_in, [lo_key], consistent=True)
+        lo_item = found.get(lo_key)
+        users = {}
+        for user_id in user_ids:
+            item = found.get(table_keys.user(portal.id, user_id))
+            if item is not None:
+                users[user_id] = User.from_item(item)
+        return UsersAssignmentContext(
+            portal=portal,
+            lo=LearningObject.from_item(lo_item) if lo_item else None,
+            users=users,
+            holdings={user_id: _holdings(found, portal.id, user_id, lo_id) for user_id in users},
+        )
+
+    def portal_and_user(self, instance: str, user_id: str) -> PortalUser:
+        """The portal (by id or name) and its user, in one BatchGetItem when addressed by id."""
+        portal, found = self.records.read_in_portal(instance, lambda p: [table_keys.user(p, user_id)], consistent=False)
+        item = found.get(table_keys.user(portal.id, user_id))
+        return PortalUser(portal, User.from_item(item) if item else None)
+
     # --- what a user holds ------------------------------------------------------------------
 
     def holdings(self, portal_id: str, user_id: str, lo_id: str) -> Holdings:
@@ -97,12 +186,23 @@ class PlanRepository:
         )
         return _holdings(found, portal_id, user_id, lo_id)
 
+    def with_enrolments(self, holdings: Sequence[Holdings]) -> list[Holdings]:
+        """`holdings` with the enrolment items their refs name (one BatchGetItem per 100)."""
+        wanted = [table_keys.enrolment(h.enrolment_id) for h in holdings if h.enrolment_id is not None]
+        found = self._read(wanted)
+        return [
+            h
+            if h.enrolment_id is None
+            else replace(h, enrolment=enrolment_link.active_enrolment(found.get(table_keys.enrolment(h.enrolment_id))))
+            for h in holdings
+        ]
+
     def with_enrolment(self, holdings: Holdings) -> Holdings:
         """`holdings` with the enrolment item its ref names (one GetItem)."""
         if holdings.enrolment_id is None:
             return holdings
         item = self.table.get(table_keys.enrolment(holdings.enrolment_id), consistent=True)
-        return Holdings(holdings.plan_id, holdings.enrolment_id, enrolment_link.active_enrolment(item))
+        return replace(holdings, enrolment=enrolment_link.active_enrolment(item))
 
     def members_context(self, portal_id: str, lo_id: str, user_ids: Sequence[str]) -> MembersContext:
         """The portal, the LO, the users among `user_ids` and what each holds for the LO (BatchGetItem)."""
@@ -112,6 +212,7 @@ class PlanRepository:
                 table_keys.user(portal_id, user_id),
                 table_keys.active_plan(portal_id, user_id, lo_id),
                 table_keys.active_enrolment(portal_id, user_id, lo_id),
+                table_keys.plan_unassigned(portal_id, user_id, lo_id),
             ]
         found = self._read(keys)
         portal_item = found.get(table_keys.portal(portal_id))
@@ -137,6 +238,74 @@ class PlanRepository:
         if item.get("entity") == GroupPlan.entity_type:
             return GroupPlan.from_item(item)
         return Plan.from_item(item)
+
+    def user_plan(self, plan_id: int) -> Plan:
+        """A user's plan (strongly consistent: a change decides on it); a group assignment's id is not one."""
+        item = self.table.get(table_keys.plan(plan_id), consistent=True)
+        if item is None or item.get("entity") != Plan.entity_type:
+            raise NotFound(f"Plan {plan_id} not found")
+        return Plan.from_item(item)
+
+    def plan_records(self, plan: Plan) -> tuple[User | None, LearningObject | None, Portal | None]:
+        """The plan's user, LO and portal, in one BatchGetItem (what its emails name)."""
+        user_key = table_keys.user(plan.portal_id, plan.user_id)
+        lo_key, portal_key = table_keys.learning_object(plan.lo_id), table_keys.portal(plan.portal_id)
+        found = self.table.found([user_key, lo_key, portal_key])
+        user, lo, portal = found.get(user_key), found.get(lo_key), found.get(portal_key)
+        return (
+            User.from_item(user) if user else None,
+            LearningObject.from_item(lo) if lo else None,
+            Portal.from_item(portal) if portal else None,
+        )
+
+    def user_plans(
+        self,
+        portal_id: str,
+        user_id: str,
+        *,
+        lo_id: str | None,
+        archived: bool,
+        due_before: datetime | None,
+        limit: int,
+        cursor: str | None,
+    ) -> PlanList:
+        """A page of the user's plans: one Query of GSI1 (GSI3 for one LO) on the active partition,
+        due soonest first; then, with `archived`, the archived partition (a second Query only on
+        the page where the active plans run out). `due_before` (overdue) is a sort-key range."""
+        index = "GSI3" if lo_id else "GSI1"
+        position = _ListPosition.decode(cursor)
+        if position.archived and (not archived or due_before is not None):
+            raise InvalidInput("cursor is not valid")
+        plans: list[Plan] = []
+        while True:
+            if lo_id:
+                pk = table_keys.user_lo_plans_index(portal_id, user_id, lo_id, archived=position.archived)
+            else:
+                pk = table_keys.user_plans_index(portal_id, user_id, archived=position.archived)
+            page = self.table.query(
+                pk,
+                index=index,
+                sk_between=("0", iso(due_before)) if due_before is not None else None,
+                limit=limit - len(plans),
+                cursor=_inner_cursor(position.start, index, pk),
+            )
+            plans += [Plan.from_item(i) for i in page.items]
+            if page.cursor is not None:
+                return PlanList(plans, _ListPosition(position.archived, page.cursor).encode())
+            if position.archived or not archived or due_before is not None:
+                return PlanList(plans, None)
+            position = _ListPosition(archived=True, start=None)
+            if len(plans) >= limit:
+                return PlanList(plans, position.encode())
+
+    def group_plan_progress(self, group_plan_id: int) -> GroupPlanProgress:
+        """The group assignment and its progress items: one Query of its partition (a page per MB)."""
+        items = list(self.table.query_all(table_keys.plan_pk(group_plan_id), consistent=True))
+        head = next((i for i in items if i["SK"] == table_keys.plan(group_plan_id)["SK"]), None)
+        if head is None or head.get("entity") != GroupPlan.entity_type:
+            raise NotFound(f"Group assignment {group_plan_id} not found")
+        parts = [i for i in items if str(i["SK"]).startswith(table_keys.GROUP_PLAN_PROGRESS_PREFIX)]
+        return GroupPlanProgress(GroupPlan.from_item(head), parts)
 
     def find_user(self, portal_id: str, user_id: str) -> User | None:
         return self.records.find_user(portal_id, user_id)
@@ -178,4 +347,22 @@ def _holdings(found: Found, portal_id: str, user_id: str, lo_id: str) -> Holding
     plan_ref = found.get(table_keys.active_plan(portal_id, user_id, lo_id))
     enrolment_ref = found.get(table_keys.active_enrolment(portal_id, user_id, lo_id))
     plan_id = int(plan_ref["plan_id"]) if plan_ref and plan_ref.get("plan_id") is not None else None
-    return Holdings(plan_id=plan_id, enrolment_id=enrolment_link.active_enrolment_id(enrolment_ref))
+    unassigned = found.get(table_keys.plan_unassigned(portal_id, user_id, lo_id))
+    return Holdings(
+        plan_id=plan_id,
+        enrolment_id=enrolment_link.active_enrolment_id(enrolment_ref),
+        unassigned_at=datetime.fromisoformat(str(unassigned["at"]).replace("Z", "+00:00")) if unassigned else None,
+    )
+
+
+def _inner_cursor(start: str | None, index: str, pk: str) -> str | None:
+    """The table's cursor, if it belongs to the partition asked for (a cursor of another list is 400)."""
+    if start is None:
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(start.encode()))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput("cursor is not valid") from error
+    if not isinstance(raw, dict) or raw.get(f"{index}PK") != pk:
+        raise InvalidInput("cursor is not valid")
+    return start

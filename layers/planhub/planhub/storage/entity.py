@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict
 from planhub.storage.keys import Key
 
 # Attributes that belong to the table's layout, not to the entity.
-_LAYOUT_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "entity", "ttl"})
+_LAYOUT_ATTRIBUTES = frozenset(
+    {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "entity", "ttl"}
+)
 
 
 class Entity(BaseModel):

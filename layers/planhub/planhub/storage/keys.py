@@ -142,6 +142,43 @@ def enrolment_child(parent_enrolment_id: int | str, lo_id: str) -> Key:
     return key(enrolment_pk(parent_enrolment_id), f"{ENROLMENT_CHILD_PREFIX}{lo_id}")
 
 
+def user_enrolments_index(portal_id: str, user_id: str, *, archived: bool) -> str:
+    """GSI1 partition of a user's enrolments in a portal, active or archived (sorted by
+    `user_enrolments_order`): a status filter, and a status and LO filter, are key prefixes."""
+    return f"USERENROLMENTS#{portal_id}#{user_id}#{'ARCHIVED' if archived else 'ACTIVE'}"
+
+
+def user_enrolments_order(status: str, lo_id: str, enrolment_id: int | str) -> str:
+    return f"{user_enrolments_prefix(status, lo_id)}{int(enrolment_id):020d}"
+
+
+def user_enrolments_prefix(status: str, lo_id: str | None = None) -> str:
+    """The sort-key prefix of a status (and LO): LO ids hold no `#`, so `c1#` is not `c10#`'s prefix."""
+    return f"{status}#" if lo_id is None else f"{status}#{lo_id}#"
+
+
+def user_lo_enrolments_index(portal_id: str, user_id: str, lo_id: str) -> str:
+    """GSI2 partition of a user's enrolments of one LO (re-enrolments archive the earlier ones)."""
+    return f"USERLOENROLMENTS#{portal_id}#{user_id}#{lo_id}"
+
+
+def user_lo_enrolments_prefix(*, archived: bool) -> str:
+    return "ARCHIVED#" if archived else "ACTIVE#"
+
+
+def user_lo_enrolments_order(enrolment_id: int | str, *, archived: bool) -> str:
+    return f"{user_lo_enrolments_prefix(archived=archived)}{int(enrolment_id):020d}"
+
+
+def enrolment_archived_index_keys(portal_id: str, user_id: str, lo_id: str, enrolment_id: int | str) -> dict[str, str]:
+    """The index attributes an enrolment's archiving sets (its GSI1SK, by status, is unchanged)."""
+    return {
+        "GSI1PK": user_enrolments_index(portal_id, user_id, archived=True),
+        "GSI2PK": user_lo_enrolments_index(portal_id, user_id, lo_id),
+        "GSI2SK": user_lo_enrolments_order(enrolment_id, archived=True),
+    }
+
+
 # --- events --------------------------------------------------------------------------
 
 
@@ -264,3 +301,58 @@ def plan_due_order(due_at: str, plan_id: int | str) -> str:
 def plan_notices_watermark() -> Key:
     """The first day whose due plans the daily notice run has not fully handled yet."""
     return key("SCHEDULE#PLANNOTICES", "WATERMARK")
+
+
+# --- plans (SPEC.md section 10): a user's plans by due date, unassignments, fan-out progress ---
+
+PLAN_NO_DUE_DATE = "~"  # sorts after every ISO 8601 instant: plans without a due date come last
+
+
+def user_plans_index(portal_id: str, user_id: str, *, archived: bool = False) -> str:
+    """GSI1 partition of a user's plans in a portal (active ones; archived ones in their own)."""
+    return f"USERPLANS#{portal_id}#{user_id}" + ("#ARCHIVED" if archived else "")
+
+
+def user_lo_plans_index(portal_id: str, user_id: str, lo_id: str, *, archived: bool = False) -> str:
+    """GSI3 partition of a user's plans of one LO (the `lo_id` filter of the list)."""
+    return f"USERLOPLANS#{portal_id}#{user_id}#{lo_id}" + ("#ARCHIVED" if archived else "")
+
+
+def user_plans_order(due_at: str | None, plan_id: int | str) -> str:
+    """GSI1SK and GSI3SK: the fixed-width UTC due instant (or "~": none, last), then the plan."""
+    return f"{due_at or PLAN_NO_DUE_DATE}#{plan_id}"
+
+
+def plan_unassigned(portal_id: str, user_id: str, lo_id: str) -> Key:
+    """When the user's plan of the LO was last unassigned: older group assignments do not bring it back."""
+    return key(f"ACTIVEPLAN#{portal_id}#{user_id}#{lo_id}", "UNASSIGNED")
+
+
+def plan_pk(plan_id: int | str) -> str:
+    return f"PLAN#{plan_id}"
+
+
+GROUP_PLAN_PROGRESS_PREFIX = "PROGRESS#"
+
+
+def group_plan_progress(group_plan_id: int | str, part: str) -> Key:
+    """One part of a group assignment's progress (an announcement, a batch of members), in the
+    group assignment's own partition: one Query reads the assignment and all its progress."""
+    return key(plan_pk(group_plan_id), f"{GROUP_PLAN_PROGRESS_PREFIX}{part}")
+
+
+# --- payments (SPEC.md section 9) ------------------------------------------------------
+
+
+def refund(idempotency_key: str) -> Key:
+    """What became of one requested refund, keyed by its Stripe idempotency key."""
+    return key(f"REFUND#{idempotency_key}", "REFUND")
+
+
+def payment_method(method_id: str) -> Key:
+    return key(f"PAYMENTMETHOD#{method_id}", "PAYMENTMETHOD")
+
+
+def user_payment_methods_index(company_id: str, user_id: str) -> str:
+    """GSI1 partition of a user's payment methods in a company, sorted by creation (newest last)."""
+    return f"PAYMENTMETHODS#{company_id}#{user_id}"
