@@ -49,7 +49,7 @@ lint: $(VENV)/.installed $(LINT_VENV)/.installed ## ruff, mypy and cfn-lint
 	$(VENV)/bin/mypy layers/planhub/planhub planhub_local
 	@for dir in $(FUNCTION_DIRS); do echo "mypy $$dir"; done >/dev/null
 	$(VENV)/bin/mypy $(addsuffix app.py,$(FUNCTION_DIRS))
-	$(LINT_VENV)/bin/cfn-lint template.yaml
+	$(LINT_VENV)/bin/cfn-lint --include-checks I -- template.yaml
 
 pytest: $(VENV)/.installed ## Run the test suite only
 	$(PY) -m pytest -n 2
@@ -66,8 +66,8 @@ bench: $(VENV)/.installed ## Run the benchmarks and print their figures
 harden: $(VENV)/.installed ## Hardening run: >=10,000 generated requests, authorization matrix, effects; prints a summary
 	$(PY) -m hardening
 
-replay: $(VENV)/.installed ## Send AsyncFailureQueue's dead letters back to the bus (QUEUE_URL=... BUS=...)
-	$(PY) -m hardening.replay --queue-url "$(QUEUE_URL)" --bus-name "$(BUS)"
+replay: $(VENV)/.installed ## Send AsyncFailureQueue's dead letters back to the bus (QUEUE_URL=... BUS=... TABLE=...)
+	$(PY) -m hardening.replay --queue-url "$(QUEUE_URL)" --bus-name "$(BUS)" $(if $(TABLE),--table-name "$(TABLE)")
 
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) $(LINT_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -69,7 +69,7 @@ class Gateway:
         route, path_parameters = found
         event = self._proxy_event(route, method.upper(), path, query_string, headers, body, path_parameters, request_id)
         if route.authorized and self.authorizer:
-            refusal = self._authorize(event)
+            refusal = self._authorize(event, route)
             if refusal is not None:
                 return self._with_id(refusal, request_id)
         try:
@@ -146,7 +146,7 @@ class Gateway:
             "isBase64Encoded": is_base64,
         }
 
-    def _authorize(self, event: dict[str, Any]) -> HttpResponse | None:
+    def _authorize(self, event: dict[str, Any], route: Route) -> HttpResponse | None:
         """Runs the REQUEST authorizer; answers the gateway's refusal, or None and sets the context."""
         assert self.authorizer is not None
         method_arn = (
@@ -180,18 +180,24 @@ class Gateway:
         statements = decision.get("policyDocument", {}).get("Statement", [])
         if not statements or any(s.get("Effect") != "Allow" for s in statements):
             return self._gateway_response("ACCESS_DENIED", 403)
+        if route.api_key_required and not self.stack.api_key_accepted(decision.get("usageIdentifierKey")):
+            # ApiKeySourceType AUTHORIZER: API Gateway refuses a key it does not know, or one
+            # not on a usage plan of the stage, with 403 {"message":"Forbidden"}.
+            return self._gateway_response("INVALID_API_KEY", 403, '{"message":"Forbidden"}')
         context = dict(decision.get("context") or {})
         event["requestContext"]["authorizer"] = {"principalId": decision.get("principalId"), **context}
         return None
 
-    def _gateway_response(self, kind: str, default_status: int) -> HttpResponse:
+    def _gateway_response(self, kind: str, default_status: int, default_body: str | None = None) -> HttpResponse:
         configured = (
             self.responses.get(kind)
             or self.responses.get("DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX")
             or {}
         )
-        body = (configured.get("ResponseTemplates") or {}).get("application/json") or json.dumps(
-            {"message": kind.title()}
+        body = (
+            (configured.get("ResponseTemplates") or {}).get("application/json")
+            or default_body
+            or json.dumps({"message": kind.title()})
         )
         status = int(configured.get("StatusCode", default_status)) if kind in self.responses else default_status
         return HttpResponse(status, {"Content-Type": "application/json", **self._gateway_headers(kind, status)}, body)

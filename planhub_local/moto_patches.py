@@ -24,12 +24,25 @@
    key attribute, which items hold which value (built on the first index Query, then kept
    up to date by every put, delete and update), and an index Query reads only the items of
    its index partition (then filters, sorts and pages exactly as moto does).
+
+And where moto accepts what AWS refuses, at limits our code can reach:
+
+6. PutEvents over 256 KB. moto puts a request of any size on the bus; EventBridge refuses
+   one whose entries total more than 256 KB (counted as `planhub.events.entry_size` does,
+   AWS's own rule) with a ValidationException, and so does this.
+7. SES's maximum send rate. moto sends any number of emails a second; SES throttles an
+   account above its rate ("Throttling: Maximum sending rate exceeded."). `ses_send_rate`
+   does the same, at the rate the local stack sets (the template's EmailMaxSendRate),
+   measured on `ses_clock`: real time plus the time slept on it, so an email function that
+   paces itself on the same clock (the stack hands it over) waits no real time.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+import time
+import warnings
 from typing import Any
 
 lock = threading.RLock()  # held for every moto call
@@ -47,7 +60,112 @@ def apply() -> None:
     _idempotent_transactions()
     _queries_read_one_partition()
     _index_queries_read_one_partition()
+    _put_events_size_limit()
+    _ses_send_rate_limit()
     _applied = True
+
+
+class SimulatedClock:
+    """Real time plus every wait slept on it: `sleep` advances it at once."""
+
+    def __init__(self) -> None:
+        self._slept = 0.0
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self._slept
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self._slept += max(0.0, seconds)
+
+    @property
+    def slept(self) -> float:
+        return self._slept
+
+
+ses_clock = SimulatedClock()
+
+
+class SendRate:
+    """SES's maximum send rate: a bucket of one second's sends, refilled at the rate."""
+
+    def __init__(self) -> None:
+        self.per_second: float | None = None  # None: unlimited
+        self.sent = 0
+        self.throttled = 0
+        self._tokens = 0.0
+        self._updated = 0.0
+
+    def configure(self, per_second: float | None) -> None:
+        self.per_second = per_second
+        self.sent = self.throttled = 0
+        self._tokens = per_second or 0.0
+        self._updated = ses_clock.monotonic()
+
+    def take(self) -> bool:
+        if self.per_second is None:
+            self.sent += 1
+            return True
+        now = ses_clock.monotonic()
+        self._tokens = min(self.per_second, self._tokens + (now - self._updated) * self.per_second)
+        self._updated = now
+        if self._tokens < 1:
+            self.throttled += 1
+            return False
+        self._tokens -= 1
+        self.sent += 1
+        return True
+
+
+ses_send_rate = SendRate()
+
+
+def _ses_send_rate_limit() -> None:
+    from moto.ses.exceptions import SesError
+    from moto.ses.responses import EmailResponse
+
+    class Throttling(SesError):
+        code = "Throttling"
+
+    # SES's model names no Throttling shape (it is a common error): moto warns, then answers it.
+    warnings.filterwarnings("ignore", message=r"Exception\(Throttling\) with code Throttling does not match")
+
+    original = EmailResponse.send_email
+
+    def send_email(self: Any) -> Any:
+        if not ses_send_rate.take():
+            raise Throttling("Maximum sending rate exceeded.")
+        return original(self)
+
+    EmailResponse.send_email = send_email  # type: ignore[method-assign]
+
+
+PUT_EVENTS_MAX_BYTES = 256 * 1024
+
+
+def _put_events_size_limit() -> None:
+    from moto.events.exceptions import ValidationException
+    from moto.events.responses import EventsHandler
+
+    original = EventsHandler.put_events
+
+    def put_events(self: Any) -> Any:
+        size = 0
+        for entry in self._get_param("Entries") or []:
+            size += 14 if entry.get("Time") is not None else 0
+            for part in (
+                entry.get("Source"),
+                entry.get("DetailType"),
+                entry.get("Detail"),
+                *entry.get("Resources", []),
+            ):
+                size += len(part.encode()) if part else 0
+        if size > PUT_EVENTS_MAX_BYTES:
+            raise ValidationException("Total size of the entries in the request is over the limit.")
+        return original(self)
+
+    EventsHandler.put_events = put_events  # type: ignore[method-assign]
 
 
 def _serialize_calls() -> None:

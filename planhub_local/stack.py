@@ -36,7 +36,7 @@ from typing import Any
 import boto3
 
 from planhub_local import environ, moto_patches
-from planhub_local.template import ACCOUNT, REGION, REPO, Function, Template
+from planhub_local.template import ACCOUNT, REGION, REPO, Function, QueueSubscription, StreamSubscription, Template
 
 LAYER_PATH = REPO / "layers" / "planhub"
 DEFAULT_JWT_SECRET = "planhub-local-development-secret-0123456789"  # noqa: S105 - local only
@@ -65,6 +65,9 @@ def configure_process(jwt_secret: str | None = None) -> None:
         # On Lambda the layer is on the path at /opt/python; locally it is the layer's folder.
         sys.path.insert(0, str(LAYER_PATH))
     moto_patches.apply()
+    from planhub.storage import mail  # the email functions pace themselves on the local SES clock
+
+    mail.clock = moto_patches.ses_clock
     # Metrics are disabled locally; Powertools still warns on every flush without this.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
@@ -327,6 +330,9 @@ class LocalStack:
         self.rule_queues: dict[str, str] = {}  # rule name -> queue url
         self._stream_position = 0  # records of the table's stream handed to the publisher
         self.stream_failures = 0  # publisher invocations that raised (and were retried)
+        self._stream_attempts = 0  # retries of the batch at the current position
+        self._bisected: tuple[int, int] | None = None  # (stream position it ends at, batch size)
+        self.queue_urls: dict[str, str] = {}  # logical id -> queue url
         self._stream_arn = ""
         self._pump_lock = threading.Lock()
         self.delivered: list[DeliveredEvent] = []
@@ -339,6 +345,7 @@ class LocalStack:
         self._create_queues()
         self._create_bus_and_rules()
         self._verify_email_identities()
+        self._limit_email_send_rate()
         self._create_usage_plans()
         self._put_secrets()
         return self
@@ -371,6 +378,7 @@ class LocalStack:
     def _create_queues(self) -> None:
         for logical_id in self.template.resources_of("AWS::SQS::Queue"):
             url = self.sqs.create_queue(QueueName=self.template.physical_names[logical_id])["QueueUrl"]
+            self.queue_urls[logical_id] = url
             if logical_id == "AsyncFailureQueue":
                 self.failure_queue_url = url
 
@@ -379,6 +387,13 @@ class LocalStack:
         self.bus_name = self.template.physical_names[bus_id]
         self.events.create_event_bus(Name=self.bus_name)
         for rule in self.template.rules():
+            if rule.queue is not None:  # a rule of the template's own that targets a queue
+                queue_arn = self.template.arn(rule.queue)
+                self.events.put_rule(Name=rule.name, EventBusName=self.bus_name, EventPattern=json.dumps(rule.pattern))
+                self.events.put_targets(
+                    Rule=rule.name, EventBusName=self.bus_name, Targets=[{"Id": rule.queue, "Arn": queue_arn}]
+                )
+                continue
             queue_url = self.sqs.create_queue(QueueName=f"rule-{rule.name}"[:80])["QueueUrl"]
             queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
                 "QueueArn"
@@ -395,6 +410,33 @@ class LocalStack:
         for resource in self.template.resources_of("AWS::ApiGateway::UsagePlan").values():
             name = self.template.resolve(resource["Properties"]["UsagePlanName"])
             _client("apigateway").create_usage_plan(name=name)
+
+    def _limit_email_send_rate(self) -> None:
+        """SES throttles above the account's send rate: locally, the template's EmailMaxSendRate."""
+        rate = self.template.parameters.get("EmailMaxSendRate")
+        moto_patches.ses_send_rate.configure(float(rate) if rate else None)
+
+    def api_key_accepted(self, value: str | None) -> bool:
+        """What API Gateway checks on a route with ApiKeyRequired: the key (here, the
+        authorizer's usageIdentifierKey) exists, is enabled, and is on one of the stack's
+        usage plans."""
+        if not value:
+            return False
+        apigateway = _client("apigateway")
+        keys = apigateway.get_api_keys(includeValues=True, limit=500).get("items", [])
+        key = next((k for k in keys if k.get("value") == value and k.get("enabled")), None)
+        if key is None:
+            return False
+        names = {
+            self.template.resolve(r["Properties"]["UsagePlanName"])
+            for r in self.template.resources_of("AWS::ApiGateway::UsagePlan").values()
+        }
+        for plan in apigateway.get_usage_plans().get("items", []):
+            if plan.get("name") in names:
+                plan_keys = apigateway.get_usage_plan_keys(usagePlanId=plan["id"]).get("items", [])
+                if any(k["id"] == key["id"] for k in plan_keys):
+                    return True
+        return False
 
     def _verify_email_identities(self) -> None:
         for resource in self.template.resources_of("AWS::SES::EmailIdentity").values():
@@ -436,39 +478,117 @@ class LocalStack:
             return [_jsonable(r.record) for r in shard.items[self._stream_position : self._stream_position + limit]]
 
     def _pump_stream(self) -> int:
+        """Lambda's stream event source mapping, with the template's settings: batches of
+        BatchSize after the filters; a batch that raises is split in two when
+        BisectBatchOnFunctionError is on (a split is not a retry), else retried; a partial
+        failure is retried from its first failed record; past MaximumRetryAttempts or
+        MaximumRecordAgeInSeconds the batch's stream positions go to the on-failure
+        destination and the stream moves on."""
         records = self._pending_stream_records()
         if not records:
             return 0
         subscription = self.template.stream_subscriptions()[0]
-        for start in range(0, len(records), subscription.batch_size):
-            batch = records[start : start + subscription.batch_size]
+        done = 0
+        while done < len(records):
+            batch = records[done : done + self._batch_size(subscription)]
             selected = [
                 r for r in batch if not subscription.filters or any(matches(f, r) for f in subscription.filters)
             ]
-            if selected:
-                for record in selected:
-                    record["eventSourceARN"] = self._stream_arn
-                try:
-                    answer = self.invoke(subscription.function, {"Records": selected}) or {}
-                except Exception:  # noqa: BLE001 - any failure of the function is retried
-                    # Lambda retries a stream batch that raised, from the same position,
-                    # until it succeeds; a drain gives up only when its time is out.
-                    self.stream_failures += 1
-                    self._stream_position += start
-                    return 1
-                failures = answer.get("batchItemFailures") or []
-                if failures:
-                    # Lambda retries the batch from the first failed record, on the next pump.
-                    failed = failures[0]["itemIdentifier"]
-                    offset = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] == failed)
-                    self._stream_position += start + offset
-                    return start + offset + 1
-            self._stream_position += len(batch)
-        return len(records)
+            if not selected:
+                done += self._advance(len(batch))
+                continue
+            for record in selected:
+                record["eventSourceARN"] = self._stream_arn
+            try:
+                answer = self.invoke(subscription.function, {"Records": selected}) or {}
+            except Exception:  # noqa: BLE001 - any failure of the function is retried
+                self.stream_failures += 1
+                if subscription.bisect_on_error and len(selected) > 1:
+                    until = self._bisected[0] if self._bisected else self._stream_position + len(batch)
+                    self._bisected = (until, (len(batch) + 1) // 2)
+                    return done + 1
+                if condition := self._stream_batch_expired(subscription, selected):
+                    done += self._dead_letter_stream_batch(subscription, selected, len(batch), condition)
+                    continue
+                return done + 1
+            failures = answer.get("batchItemFailures") or []
+            if not failures:
+                done += self._advance(len(batch))
+                continue
+            # Lambda retries the batch from the first failed record, on the next pump.
+            failed = failures[0]["itemIdentifier"]
+            offset = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] == failed)
+            if offset:
+                done += self._advance(offset)
+            rest = [r for r in selected if int(r["dynamodb"]["SequenceNumber"]) >= int(failed)]
+            if condition := self._stream_batch_expired(subscription, rest):
+                done += self._dead_letter_stream_batch(subscription, rest, len(batch) - offset, condition)
+                continue
+            return done + 1
+        return done
+
+    def _batch_size(self, subscription: StreamSubscription) -> int:
+        """BatchSize, or half the batch that failed while a split batch is being worked through."""
+        if self._bisected is not None and self._stream_position < self._bisected[0]:
+            return self._bisected[1]
+        self._bisected = None
+        return subscription.batch_size
+
+    def _advance(self, count: int) -> int:
+        self._stream_position += count
+        self._stream_attempts = 0
+        return count
+
+    def _stream_batch_expired(self, subscription: StreamSubscription, selected: list[dict[str, Any]]) -> str | None:
+        """Counts a failed attempt; answers why the batch goes no further (None: retry it)."""
+        self._stream_attempts += 1
+        if 0 <= subscription.max_retries < self._stream_attempts:
+            return "RetryAttemptsExhausted"
+        oldest = min(r["dynamodb"].get("ApproximateCreationDateTime", time.time()) for r in selected)
+        if 0 <= subscription.max_record_age_seconds < time.time() - oldest:
+            return "RecordAgeExceeded"
+        return None
+
+    def _dead_letter_stream_batch(
+        self, subscription: StreamSubscription, selected: list[dict[str, Any]], raw: int, condition: str
+    ) -> int:
+        """The on-failure record Lambda sends for a stream batch: positions, not the records."""
+        first, last = selected[0], selected[-1]
+
+        def arrival(record: dict[str, Any]) -> str:
+            stamp = record["dynamodb"].get("ApproximateCreationDateTime", time.time())
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+
+        record = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:planhub-local-{subscription.function}",
+                "condition": condition,
+                "approximateInvokeCount": self._stream_attempts,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "DDBStreamBatchInfo": {
+                "shardId": "shardId-local",
+                "startSequenceNumber": first["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": last["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrival(first),
+                "approximateArrivalOfLastRecord": arrival(last),
+                "batchSize": len(selected),
+                "streamArn": self._stream_arn,
+            },
+        }
+        self.failures.append(record)
+        if subscription.on_failure in self.queue_urls:
+            self.sqs.send_message(QueueUrl=self.queue_urls[subscription.on_failure], MessageBody=json.dumps(record))
+        return self._advance(raw)
 
     def _pump_queues(self) -> int:
-        processed = 0
+        processed = sum(self._pump_queue(subscription) for subscription in self.template.queue_subscriptions())
         for rule in self.template.rules():
+            if rule.queue is not None:
+                continue
             url = self.rule_queues[rule.name]
             while True:
                 messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
@@ -479,6 +599,57 @@ class LocalStack:
                     self.invoke_async(rule.function, rule.name, event, rule.max_retries)
                     self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                     processed += 1
+        return processed
+
+    def _pump_queue(self, subscription: QueueSubscription) -> int:
+        """Lambda's SQS event source: batches of BatchSize; a message the function reports as
+        failed (or all, if it raised) is received again (locally at once; on AWS after the
+        visibility timeout), and after maxReceiveCount receives the queue moves it to its
+        dead-letter queue, its body unchanged. Invocations are one at a time here, which
+        MaximumConcurrency allows."""
+        url = self.queue_urls[subscription.queue]
+        processed = 0
+        while messages := self.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(10, subscription.batch_size),
+            AttributeNames=["ApproximateReceiveCount"],
+        ).get("Messages", []):
+            records = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self.template.arn(subscription.queue),
+                }
+                for m in messages
+            ]
+            try:
+                answer = self.invoke(subscription.function, {"Records": records}) or {}
+                failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures") or []}
+            except Exception:  # noqa: BLE001 - the whole batch returns to the queue
+                failed = {m["MessageId"] for m in messages}
+            for message in messages:
+                processed += 1
+                if message["MessageId"] not in failed:
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                    self.delivered.append(
+                        DeliveredEvent(subscription.queue, subscription.function, json.loads(message["Body"]))
+                    )
+                    continue
+                receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+                limit = subscription.max_receive_count
+                if limit is not None and receives >= limit and subscription.dead_letter_queue:
+                    self.failures.append(json.loads(message["Body"]))
+                    self.sqs.send_message(
+                        QueueUrl=self.queue_urls[subscription.dead_letter_queue], MessageBody=message["Body"]
+                    )
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                else:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
         return processed
 
     def invoke_async(self, function: str, rule: str, event: dict[str, Any], max_retries: int) -> None:

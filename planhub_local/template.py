@@ -50,6 +50,7 @@ class Route:
     path: str  # as API Gateway declares it, e.g. /admin/portals/{portalId}
     function: str  # logical id
     authorized: bool
+    api_key_required: bool = False  # Auth: ApiKeyRequired (the key comes from the authorizer)
 
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -68,9 +69,22 @@ class Route:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    function: str
+    function: str  # logical id of the function it invokes ("" when it targets a queue)
     pattern: dict[str, Any]
     max_retries: int
+    queue: str | None = None  # logical id of the SQS queue it targets (an AWS::Events::Rule)
+
+
+@dataclass(frozen=True)
+class QueueSubscription:
+    """A function's SQS event source, with its queue's redrive policy."""
+
+    function: str
+    queue: str  # logical id
+    batch_size: int
+    max_concurrency: int | None
+    max_receive_count: int | None  # receives before the queue moves a message on
+    dead_letter_queue: str | None  # logical id
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,11 @@ class StreamSubscription:
     function: str
     filters: list[dict[str, Any]]
     batch_size: int
+    # Lambda's stream event source mapping: -1 is AWS's default, "until the record expires".
+    max_retries: int = -1
+    max_record_age_seconds: int = -1
+    bisect_on_error: bool = False
+    on_failure: str | None = None  # logical id of the on-failure destination (a queue)
 
 
 @dataclass
@@ -109,10 +128,12 @@ class Template:
         """template.yaml, read once per process."""
         return cls()
 
-    def __init__(self, raw: dict[str, Any] | None = None) -> None:
+    def __init__(self, raw: dict[str, Any] | None = None, parameters: dict[str, str] | None = None) -> None:
+        """`parameters` overrides the template's defaults, as a deployment's parameter values do."""
         self.raw = raw if raw is not None else load_template()
         self.resources: dict[str, Any] = self.raw["Resources"]
         self.parameters = {name: str(spec.get("Default", "")) for name, spec in self.raw.get("Parameters", {}).items()}
+        self.parameters.update(parameters or {})
         self.physical_names = self._physical_names()
         self.conditions = {name: bool(self.resolve(spec)) for name, spec in self.raw.get("Conditions", {}).items()}
 
@@ -133,7 +154,12 @@ class Template:
         return names
 
     def resources_of(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.resources.items() if v["Type"] == kind}
+        """The resources of a type that this deployment creates (their Condition, if any, holds)."""
+        return {
+            k: v
+            for k, v in self.resources.items()
+            if v["Type"] == kind and ("Condition" not in v or self.conditions[v["Condition"]])
+        }
 
     def arn(self, logical_id: str) -> str:
         kind = self.resources[logical_id]["Type"]
@@ -169,6 +195,12 @@ class Template:
                 return left == right
             if name == "Fn::Not":
                 return not self.resolve(argument[0])
+            if name == "Fn::Split":
+                delimiter, text = argument
+                return str(self.resolve(text)).split(delimiter)
+            if name == "Fn::Select":
+                index, values = argument
+                return self.resolve(values)[int(self.resolve(index))]
         return {k: self.resolve(v) for k, v in value.items()}
 
     def _ref(self, name: str) -> Any:
@@ -250,6 +282,7 @@ class Template:
                         path=props["Path"],
                         function=function.logical_id,
                         authorized=auth.get("Authorizer") != "NONE",
+                        api_key_required=bool(auth.get("ApiKeyRequired", False)),
                     )
                 )
         return sorted(routes, key=lambda r: r.specificity, reverse=True)
@@ -268,7 +301,37 @@ class Template:
                             max_retries=function.max_async_retries,
                         )
                     )
+        for logical_id, resource in self.resources_of("AWS::Events::Rule").items():
+            props = resource["Properties"]
+            for target in props.get("Targets", []):
+                arn = target["Arn"]
+                queue = arn.get("Fn::GetAtt", [None])[0] if isinstance(arn, dict) else None
+                if queue in self.resources and self.resources[queue]["Type"] == "AWS::SQS::Queue":
+                    rules.append(Rule(logical_id, "", self.resolve(props["EventPattern"]), 0, queue=queue))
         return rules
+
+    @functools.cache  # noqa: B019 - templates live as long as the process
+    def queue_subscriptions(self) -> list[QueueSubscription]:
+        found = []
+        for function in self.functions().values():
+            for event in function.events.values():
+                if event["Type"] != "SQS":
+                    continue
+                props = event["Properties"]
+                queue = props["Queue"]["Fn::GetAtt"][0]
+                redrive = self.resources[queue]["Properties"].get("RedrivePolicy") or {}
+                dead_letter = redrive.get("deadLetterTargetArn")
+                found.append(
+                    QueueSubscription(
+                        function=function.logical_id,
+                        queue=queue,
+                        batch_size=int(props.get("BatchSize", 10)),
+                        max_concurrency=props.get("ScalingConfig", {}).get("MaximumConcurrency"),
+                        max_receive_count=int(redrive["maxReceiveCount"]) if redrive else None,
+                        dead_letter_queue=dead_letter["Fn::GetAtt"][0] if dead_letter else None,
+                    )
+                )
+        return found
 
     @functools.cache  # noqa: B019 - templates live as long as the process
     def stream_subscriptions(self) -> list[StreamSubscription]:
@@ -279,7 +342,18 @@ class Template:
                     continue
                 props = event["Properties"]
                 filters = [yaml.safe_load(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])]
-                found.append(StreamSubscription(function.logical_id, filters, int(props.get("BatchSize", 100))))
+                destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                found.append(
+                    StreamSubscription(
+                        function.logical_id,
+                        filters,
+                        int(props.get("BatchSize", 100)),
+                        max_retries=int(props.get("MaximumRetryAttempts", -1)),
+                        max_record_age_seconds=int(props.get("MaximumRecordAgeInSeconds", -1)),
+                        bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
+                        on_failure=destination["Fn::GetAtt"][0] if destination else None,
+                    )
+                )
         return found
 
     def authorizer_function(self) -> str | None:

@@ -115,7 +115,92 @@ def test_a_function_reading_the_stripe_secret_may_read_only_the_parameter_it_is_
     properties = TEMPLATE.resources[logical_id]["Properties"]
 
     told = properties["Environment"]["Variables"]["STRIPE_SECRET_PARAMETER"]
-    readable = [p["SSMParameterReadPolicy"] for p in properties["Policies"] if "SSMParameterReadPolicy" in p]
     assert told == {"Fn::Sub": "/${StripeSecretParameterName}"}
-    assert readable == [{"ParameterName": {"Ref": "StripeSecretParameterName"}}]
+    assert {"Ref": "StripeSecretReadAccess"} in properties["Policies"]
+    assert not [p for p in properties["Policies"] if "SSMParameterReadPolicy" in p]
     assert FUNCTIONS[logical_id].environment["STRIPE_SECRET_PARAMETER"] == "/planhub/stripe-secret-key"
+
+
+# --- production limits (issue 16; docs/decisions/production-limits.md) ---------------------------
+
+
+@pytest.mark.parametrize("logical_id", sorted({r.function for r in TEMPLATE.routes()}))
+def test_every_api_function_answers_before_api_gateway_gives_up(logical_id: str) -> None:
+    assert FUNCTIONS[logical_id].timeout < 29, "API Gateway answers 504 after 29 s"
+
+
+@pytest.mark.parametrize("name", ["planhub/jwt-secret", "/planhub/jwt-secret"])
+@pytest.mark.parametrize(
+    ("policy", "parameter"),
+    [("JwtSecretReadAccess", "JwtSecretParameterName"), ("StripeSecretReadAccess", "StripeSecretParameterName")],
+)
+def test_a_secret_parameter_named_with_or_without_its_leading_slash_gets_the_same_arn(
+    name: str, policy: str, parameter: str
+) -> None:
+    from planhub.settings import parameter_name
+
+    template = Template(parameters={parameter: name})
+    document = template.resolve(template.resources[policy]["Properties"]["PolicyDocument"])
+
+    (statement,) = document["Statement"]
+    assert statement["Resource"] == "arn:aws:ssm:us-east-1:123456789012:parameter/planhub/jwt-secret"
+    assert parameter_name(template.resolve({"Fn::Sub": f"/${{{parameter}}}"})) == "/planhub/jwt-secret"
+
+
+def test_the_failure_queue_outlives_the_stack() -> None:
+    queue = TEMPLATE.resources["AsyncFailureQueue"]
+
+    assert queue["DeletionPolicy"] == "Retain"
+    assert queue["UpdateReplacePolicy"] == "Retain"
+
+
+def test_the_email_identity_is_created_unless_it_was_verified_by_hand() -> None:
+    assert "EmailIdentity" in TEMPLATE.resources_of("AWS::SES::EmailIdentity")
+    assert not Template(parameters={"CreateEmailIdentity": "false"}).resources_of("AWS::SES::EmailIdentity")
+
+
+def test_cloudwatch_may_publish_to_the_alarm_topic() -> None:
+    topic = TEMPLATE.resources["AlarmTopic"]["Properties"]
+    key = TEMPLATE.resources[topic["KmsMasterKeyId"]["Ref"]]
+
+    assert key["Type"] == "AWS::KMS::Key"
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
+
+
+def test_function_alarms_watch_this_stacks_functions_only() -> None:
+    tags = TEMPLATE.raw["Globals"]["Function"]["Tags"]
+    assert tags == {"PlanhubStack": {"Ref": "AWS::StackName"}}
+    for alarm in ("FunctionErrorsAlarm", "FunctionThrottlesAlarm"):
+        (query,) = TEMPLATE.resolve(TEMPLATE.resources[alarm]["Properties"]["Metrics"])
+        assert "WHERE tag.PlanhubStack = 'planhub-local'" in query["Expression"], alarm
+    (errors,) = TEMPLATE.resolve(TEMPLATE.resources["FunctionErrorsAlarm"]["Properties"]["Metrics"])
+    assert "FunctionName != 'planhub-local-AuthorizerFunction'" in errors["Expression"]
+
+
+def test_every_function_logs_to_a_log_group_with_a_retention_and_the_api_keeps_access_logs() -> None:
+    logging = TEMPLATE.raw["Globals"]["Function"]["LoggingConfig"]
+    group = TEMPLATE.resources[logging["LogGroup"]["Ref"]]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    for logical_id, function in TEMPLATE.resources_of("AWS::Serverless::Function").items():
+        assert "LogGroup" not in function["Properties"].get("LoggingConfig", {}), logical_id
+    (api,) = TEMPLATE.resources_of("AWS::Serverless::Api").values()
+    access = api["Properties"]["AccessLogSetting"]
+    assert TEMPLATE.resources[access["DestinationArn"]["Fn::GetAtt"][0]]["Properties"]["RetentionInDays"]
+
+
+def test_the_email_function_may_send_only_as_planhubs_sender() -> None:
+    properties = TEMPLATE.resources["SendEmailFunction"]["Properties"]
+    (ses,) = [
+        s
+        for p in properties["Policies"]
+        if isinstance(p, dict)
+        for s in p.get("Statement", [])
+        if "ses:SendEmail" in s["Action"]
+    ]
+
+    # An address verified through its domain is authorized against the domain's identity.
+    assert TEMPLATE.resolve(ses["Resource"]).endswith(":identity/*")
+    assert ses["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "EmailSender"}}}

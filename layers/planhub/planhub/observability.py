@@ -12,6 +12,7 @@ run unwrapped and the SDK is never loaded.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -69,3 +70,22 @@ def event_consumer(handler: Any) -> Any:
     return logger.inject_lambda_context(correlation_id_path="detail.id", clear_state=True)(
         traced(metrics.log_metrics(with_deadline))
     )
+
+
+def queue_consumer(consume: Callable[[Any, Any], Any]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """A handler for an SQS event source whose messages are EventBridge events (a rule's
+    queue target): each message's event goes to `consume` (an `event_consumer`); a message
+    whose event raised is answered as a batch item failure (ReportBatchItemFailures), so the
+    queue delivers it again, alone, and the others are done."""
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        failures = []
+        for record in event.get("Records") or []:
+            try:
+                consume(json.loads(record["body"]), context)
+            except Exception:  # the queue retries it, then dead-letters it
+                logger.exception("a queued event failed; the queue will deliver it again")
+                failures.append({"itemIdentifier": record["messageId"]})
+        return {"batchItemFailures": failures}
+
+    return handler

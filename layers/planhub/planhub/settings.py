@@ -11,6 +11,12 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def parameter_name(name: str) -> str:
+    """An SSM parameter's full name: the template names it with or without its leading slash
+    ('planhub/x' or '/planhub/x', and "/" + either), SSM wants exactly one."""
+    return "/" + name.lstrip("/")
+
+
 class Environment(BaseModel):
     """Base for environment models: fields are read from upper-case variables."""
 
@@ -41,6 +47,15 @@ class AuthEnvironment(Environment):
 
 class EmailEnvironment(Environment):
     email_sender: str = Field(alias="EMAIL_SENDER", min_length=3)
+    # The account's SES send rate, shared by EMAIL_SENDERS containers at most (the email
+    # queue's MaximumConcurrency): each sends at most rate / senders per second. None: unpaced.
+    email_max_send_rate: float | None = Field(default=None, alias="EMAIL_MAX_SEND_RATE", gt=0)
+    email_senders: int = Field(default=1, alias="EMAIL_SENDERS", ge=1)
+
+    @property
+    def sends_per_second(self) -> float | None:
+        """What one container may send per second."""
+        return None if self.email_max_send_rate is None else self.email_max_send_rate / self.email_senders
 
 
 class UsagePlanEnvironment(Environment):

@@ -13,6 +13,7 @@ from planhub.auth.claims import Claims
 
 GO1_PREFIX = "/enrolment"
 UNAUTHORIZED = "Unauthorized"  # the exact message API Gateway turns into a 401
+REFUSALS_METRIC = "TokensRefused"  # one per 401 refusal (AuthorizerErrorsAlarm in template.yaml)
 
 
 def token_from_request(event: dict[str, Any]) -> str | None:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from planhub.auth.claims import Claims
 from planhub.errors import Unauthenticated
-from planhub.settings import AuthEnvironment
+from planhub.settings import AuthEnvironment, parameter_name
 
 _REQUIRED = ["exp", "sub"]
 
@@ -32,7 +32,8 @@ class TokenVerifier:
             # Imported here so that JWKS and local deployments never load the parameters utility.
             from aws_lambda_powertools.utilities import parameters
 
-            return str(parameters.get_parameter(self._environment.jwt_secret_parameter, decrypt=True, max_age=300))
+            name = parameter_name(self._environment.jwt_secret_parameter)
+            return str(parameters.get_parameter(name, decrypt=True, max_age=300))
         raise RuntimeError("configure JWT_SECRET, JWT_SECRET_PARAMETER or JWKS_URL")
 
     @functools.cached_property

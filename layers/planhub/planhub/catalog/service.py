@@ -161,7 +161,8 @@ class CatalogService:
         if user_id in body.managers:
             raise InvalidInput("managers: a user cannot be their own manager")
         user = User(portal_id=portal_id, id=user_id, **body.model_dump())
-        event = DomainEvent.of(EventType.USER_SAVED, user.model_dump(mode="json"), actor=claims.sub)
+        data = events.bounded(user.model_dump(mode="json"), "managers")
+        event = DomainEvent.of(EventType.USER_SAVED, data, actor=claims.sub)
         self._save(user.to_item(), event, requires=_portal(portal_id))
         return user
 
@@ -229,7 +230,8 @@ class CatalogService:
         if lo_id in body.children:
             raise InvalidInput("children: a learning object cannot contain itself")
         lo = LearningObject(id=lo_id, **body.model_dump())
-        event = DomainEvent.of(EventType.LEARNING_OBJECT_SAVED, lo.model_dump(mode="json"), actor=claims.sub)
+        data = events.bounded(lo.model_dump(mode="json"), "children", "assessors")
+        event = DomainEvent.of(EventType.LEARNING_OBJECT_SAVED, data, actor=claims.sub)
         self._save(lo.to_item(), event, requires=_portal(body.portal))
         return lo
 
@@ -334,7 +336,8 @@ class CatalogService:
         coupon = Coupon(code=code, **body.model_dump())
         condition = not_exists()
         for _ in range(SAVE_ATTEMPTS):
-            event = DomainEvent.of(EventType.COUPON_SAVED, coupon.model_dump(mode="json"), actor=claims.sub)
+            data = events.bounded(coupon.model_dump(mode="json"), "lo_ids")
+            event = DomainEvent.of(EventType.COUPON_SAVED, data, actor=claims.sub)
             try:
                 self._save(coupon.to_item(), event, requires=_portal(body.portal), condition=condition)
                 return coupon

@@ -4,12 +4,19 @@ A state change and its event are written in one DynamoDB transaction: the event 
 outbox item (`record(event)` gives the write). The table's stream carries the outbox item to
 the publisher function, which puts it on the bus; rules route it to the consumers. So the
 change is never lost without its event, nor the event without its change.
+
+An event must fit one PutEvents entry (256 KB, AWS's own count: `entry_size`). Lists in an
+event's data are bounded where the event is made (`bounded(...)`: the first EVENT_LIST_LIMIT
+ids and the full count), and `record` refuses an event that would not fit, so an oversized
+event fails its request (and its test) instead of blocking the stream on AWS.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
@@ -22,6 +29,16 @@ from planhub.storage import keys as table_keys
 SOURCE = "planhub"
 OUTBOX_ENTITY = "event"
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
+# PutEvents: at most 10 entries and 256 KB per request, an entry counted as AWS counts it.
+PUT_EVENTS_MAX_ENTRIES = 10
+PUT_EVENTS_MAX_BYTES = 256 * 1024
+# The ids a list in an event's data carries at most (children, assessors, managers, lo ids):
+# 100 ids of up to 128 characters stay far below the entry limit with the rest of the data.
+EVENT_LIST_LIMIT = 100
+
+
+class EventTooLarge(Exception):
+    """An event that could not be put on the bus (a programming error: bound its lists)."""
 
 
 class EventType(StrEnum):
@@ -69,6 +86,25 @@ class EventType(StrEnum):
     PAYMENT_METHOD_DELETED = "payment method deleted"
 
 
+def bounded(data: dict[str, Any], *fields: str, limit: int = EVENT_LIST_LIMIT) -> dict[str, Any]:
+    """`data` with each named list cut to its first `limit` items, beside `<field>_count`, the
+    full length; a consumer that needs the whole list reads the record the event names."""
+    cut = dict(data)
+    for name in fields:
+        values: Sequence[Any] | None = data.get(name)
+        if values is None:
+            continue
+        cut[name] = list(values[:limit])
+        cut[f"{name}_count"] = len(values)
+    return cut
+
+
+def entry_size(source: str, detail_type: str, detail: str, resources: Sequence[str] = ()) -> int:
+    """A PutEvents entry's size as EventBridge counts it: the UTF-8 bytes of Source,
+    DetailType, Detail and each resource (and 14 for a Time, which planhub never sets)."""
+    return sum(len(part.encode()) for part in (source, detail_type, detail, *resources))
+
+
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -97,9 +133,17 @@ class DomainEvent(BaseModel):
     def from_outbox_item(cls, item: dict[str, Any]) -> Self:
         return cls.model_validate(item["detail"])
 
+    def detail_json(self) -> str:
+        """The `Detail` of this event's PutEvents entry."""
+        return json.dumps(self.model_dump(mode="json"))
+
+    def entry_size(self) -> int:
+        return entry_size(SOURCE, self.type, self.detail_json())
+
     def to_outbox_item(self) -> dict[str, Any]:
         return {
             **table_keys.outbox_event(self.id),
+            **table_keys.outbox_time_index_keys(self.id, self.occurred_at),
             "entity": OUTBOX_ENTITY,
             "detail": self.model_dump(mode="json"),
             "ttl": int(time.time()) + OUTBOX_RETENTION_SECONDS,
@@ -107,5 +151,11 @@ class DomainEvent(BaseModel):
 
 
 def record(event: DomainEvent) -> Put:
-    """The outbox write that goes into the same transaction as the change."""
+    """The outbox write that goes into the same transaction as the change.
+
+    Raises EventTooLarge for an event EventBridge would refuse: the change is not written.
+    """
+    size = event.entry_size()
+    if size > PUT_EVENTS_MAX_BYTES:
+        raise EventTooLarge(f"a {event.type!r} event of {size} bytes exceeds PutEvents' {PUT_EVENTS_MAX_BYTES}")
     return Put(event.to_outbox_item(), Expression("attribute_not_exists(PK)"))

@@ -25,7 +25,8 @@ class Notifications:
 
     @classmethod
     def from_environment(cls) -> Notifications:
-        return cls(TableEnvironment.load().table_name, Mailer(EmailEnvironment.load().email_sender))
+        email = EmailEnvironment.load()
+        return cls(TableEnvironment.load().table_name, Mailer(email.email_sender, per_second=email.sends_per_second))
 
     @functools.cached_property
     def _send_once(self) -> Callable[..., str | None]:

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from planhub.errors import PaymentDeclined, PaymentUnavailable
 from planhub.observability import logger
-from planhub.settings import Environment
+from planhub.settings import Environment, parameter_name
 
 if TYPE_CHECKING:
     import stripe
@@ -143,7 +143,8 @@ class StripeGateway:
 
         if not self._secret_parameter:
             raise RuntimeError(f"configure {STRIPE_SECRET_PARAMETER} to take Stripe payments")
-        secret = parameters.get_parameter(self._secret_parameter, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
+        name = parameter_name(self._secret_parameter)
+        secret = parameters.get_parameter(name, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
         # Read at import (StripeEnvironment); else now, for a local endpoint started after the import.
         api_base = self._api_base or os.environ.get("STRIPE_API_BASE")
         base_addresses: Any = {"api": api_base} if api_base else None

@@ -7,6 +7,7 @@ recurring orders). Every key any code writes or reads comes from a function here
 
 from __future__ import annotations
 
+import zlib
 from typing import TypedDict
 
 
@@ -183,6 +184,28 @@ def enrolment_archived_index_keys(portal_id: str, user_id: str, lo_id: str, enro
 
 def outbox_event(event_id: str) -> Key:
     return key(f"EVENT#{event_id}", "EVENT")
+
+
+# The outbox by time (GSI2), so that `make replay` finds the events of a stream batch the
+# publisher dead-lettered (its record names stream positions and arrival times only). A
+# minute's events spread over OUTBOX_SHARDS partitions: a burst is no hot index key.
+OUTBOX_SHARDS = 16
+
+
+def outbox_time_index(minute: str, shard: int) -> str:
+    """GSI2 partition of one shard of the events that occurred in `minute` (YYYY-MM-DDTHH:MM)."""
+    return f"OUTBOX#{minute}#{shard}"
+
+
+def outbox_time_index_keys(event_id: str, occurred_at: str) -> dict[str, str]:
+    shard = zlib.crc32(event_id.encode()) % OUTBOX_SHARDS
+    return {"GSI2PK": outbox_time_index(occurred_at[:16], shard), "GSI2SK": f"{occurred_at}#{event_id}"}
+
+
+def idempotency_record(consumer: str, idempotency_key: str) -> Key:
+    """A consumer's exactly-once record of one event: a partition per event, so a burst of
+    events is spread over many partitions (one per consumer would be a hot key)."""
+    return key(f"IDEMPOTENCY#{consumer}#{idempotency_key}", "IDEMPOTENCY")
 
 
 def processed_event(consumer: str, event_id: str) -> Key:
