@@ -346,14 +346,45 @@ class CommercialControls:
 
     def status(self, client_id: str, *, consistent: bool, refused: LimitExceeded | None = None) -> list[LimitStatus]:
         """The client's rate limit and quota as they stand: one BatchGetItem of the current
-        window's and period's counters (the policy is remembered, as for admissions).
+        window's and period's counters.
 
-        `consistent` after the request's own admission, so that it is counted; a `refused`
-        request names the limit that tripped, which is then reported as used up, resetting
-        when its `Retry-After` says.
+        A remembered policy is checked in that same BatchGetItem (the client's item beside the
+        counters), since another container may have replaced it: when it changed, the counters
+        of the new terms are read once more. `consistent` after the request's own admission, so
+        that it is counted; a `refused` request names the limit that tripped, which is then
+        reported as used up, resetting when its `Retry-After` says.
         """
-        snapshot = self._snapshots.get(client_id) or self._load(client_id)
         now = self.clock()
+        remembered = self._snapshots.get(client_id)
+        snapshot = remembered or self._load(client_id)
+        limits = self._limits_of(client_id, snapshot, now)
+        client_key = table_keys.client(client_id) if remembered is not None else None
+        found = self.table.found([client_key, *(limit[1] for limit in limits)], consistent=consistent)
+        if client_key is not None:
+            item = found.get(client_key)
+            if item is None:
+                self._snapshots.pop(client_id, None)
+                raise _unknown_client(client_id)
+            fresh = PolicySnapshot.of(item)
+            if not fresh.same_terms_as(snapshot):
+                snapshot = self._remember(client_id, fresh)
+                limits = self._limits_of(client_id, snapshot, now)
+                found = self.table.found([limit[1] for limit in limits], consistent=consistent)
+        tripped = _LIMIT_OF_CODE.get(LimitCode(refused.code)) if refused is not None else None
+        statuses = []
+        for name, key, quota, window, seconds in limits:
+            used = int((found.get(key) or {}).get("count", 0))
+            remaining, reset = max(0, quota - used), window.seconds_left(now)
+            if name == tripped and refused is not None and refused.retry_after_seconds is not None:
+                remaining, reset = 0, refused.retry_after_seconds
+            statuses.append(LimitStatus(name, quota, seconds, remaining, reset))
+        return statuses
+
+    @staticmethod
+    def _limits_of(
+        client_id: str, snapshot: PolicySnapshot, now: datetime
+    ) -> list[tuple[str, table_keys.Key, int, Window, int]]:
+        """The counters a policy's limits are counted in now: (name, key, quota, window, seconds)."""
         limits: list[tuple[str, table_keys.Key, int, Window, int]] = []
         if snapshot.rate_limit is not None:
             rate = snapshot.rate_limit
@@ -365,18 +396,7 @@ class CommercialControls:
             seconds = int((period.ends_at - period.starts_at).total_seconds())
             key = table_keys.quota_period(client_id, period.id)
             limits.append(("quota", key, snapshot.quota.activities, period, seconds))
-        if not limits:
-            return []
-        found = self.table.found([key for _, key, _, _, _ in limits], consistent=consistent)
-        tripped = _LIMIT_OF_CODE.get(LimitCode(refused.code)) if refused is not None else None
-        statuses = []
-        for name, key, quota, window, seconds in limits:
-            used = int((found.get(key) or {}).get("count", 0))
-            remaining, reset = max(0, quota - used), window.seconds_left(now)
-            if name == tripped and refused is not None and refused.retry_after_seconds is not None:
-                remaining, reset = 0, refused.retry_after_seconds
-            statuses.append(LimitStatus(name, quota, seconds, remaining, reset))
-        return statuses
+        return limits
 
     def _load(self, client_id: str) -> PolicySnapshot:
         item = self.table.get(table_keys.client(client_id))
