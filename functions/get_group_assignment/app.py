@@ -15,7 +15,7 @@ app = RestApi(go1=True)
     responses=errors(403, 404),
     operation_id="getGroupAssignment",
 )
-def get_group_assignment(id: str) -> GroupAssignmentProgress:  # noqa: A002 - the route's own name
+def get_group_assignment(id: str) -> GroupAssignmentProgress:
     """Members reached, assigned, skipped (already assigned, excluded) and failed; `done` when each has an outcome."""
     return plans.group_assignment(app.claims, id)
 

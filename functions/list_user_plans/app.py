@@ -19,7 +19,7 @@ app = RestApi(go1=True)
     responses=errors(400, 403, 404),
     operation_id="listUserPlans",
 )
-def list_user_plans(  # noqa: PLR0913, PLR0917 - one parameter per query field
+def list_user_plans(  # noqa: PLR0917 - one parameter per query field
     instance: Annotated[str, Path(description="The portal's id or name")],
     userId: Annotated[str, Path(description="The user's id, or `self`")],
     archived: Annotated[bool, Query(description="Add the archived plans (after the active ones)")] = False,
@@ -28,7 +28,7 @@ def list_user_plans(  # noqa: PLR0913, PLR0917 - one parameter per query field
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> PlanPage:
-    """The user's active plans (to the user, their managers, the portal's admins, staff); pass `cursor` back for more."""
+    """A user's active plans, to the user, their managers, the portal's admins, staff; `cursor` pages on."""
     return plans.list_user_plans(
         app.claims, instance, userId, archived=archived, lo_id=lo_id, overdue=overdue, limit=limit, cursor=cursor
     )

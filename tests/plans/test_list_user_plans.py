@@ -137,3 +137,19 @@ def test_anyone_else_sees_nothing(plans: Plans, four: dict[str, str], token: str
 def test_an_unknown_user_is_404_to_an_admin_and_403_to_an_outsider(plans: Plans) -> None:
     assert plans.api.get(f"/enrolment/plan/{PORTAL}/user/nobody", token=admin_token()).status == 404
     assert plans.api.get(f"/enrolment/plan/{PORTAL}/user/nobody", token=learner_token("u2")).status == 403
+
+
+def test_a_plan_stored_before_the_lists_joins_them_when_its_due_date_changes(plans: Plans) -> None:
+    from planhub.storage import Expression, Table
+    from planhub.storage import keys as table_keys
+
+    plan_id = plans.assigned("u1", {"status": 1, "notify": False})
+    Table(plans.stack.table_name).update(  # as stored before: no list keys
+        table_keys.plan(int(plan_id)), Expression("REMOVE GSI1PK, GSI1SK, GSI3PK, GSI3SK")
+    )
+    assert listed(plans) == []
+
+    plans.assigned("u1", {"status": 1, "due_date": in_days(3), "notify": False})  # version 0 moves the date
+
+    assert [p["id"] for p in listed(plans)] == [plan_id]
+    assert [p["id"] for p in listed(plans, "?lo_id=c1")] == [plan_id]

@@ -19,7 +19,7 @@ from planhub.events import DomainEvent, EventType
 from planhub.ids import new_numeric_id
 from planhub.plans import enrolment_link
 from planhub.plans.enrolment_link import ActiveEnrolment
-from planhub.plans.models import Plan, active_plan_ref, due_index_keys, iso
+from planhub.plans.models import Plan, active_plan_ref, due_index_keys, iso, listing_index_keys
 from planhub.records.learning_object import LearningObject
 from planhub.records.portal import Portal
 from planhub.records.user import User
@@ -90,7 +90,9 @@ def _keep(assignment: Assignment, plan_id: int, now: datetime) -> Outcome:
         return Outcome(plan_id, Change.UNCHANGED)
     update = Update(
         table_keys.plan(plan_id),
-        due_date_change(plan_id, assignment.due_date, now),
+        due_date_change(
+            PlanRef(plan_id, assignment.portal.id, assignment.user.id, assignment.lo.id), assignment.due_date, now
+        ),
         Expression(_ACTIVE_PLAN, values={":false": False}),
     )
     event = DomainEvent.of(
@@ -165,17 +167,33 @@ def _reassign(assignment: Assignment, holdings: Holdings, old_plan_id: int, now:
     return Outcome(plan.id, Change.REASSIGNED, writes)
 
 
-def due_date_change(plan_id: int, due_date: datetime | None, now: datetime) -> Expression:
-    """The update that gives a plan a new due date (or none), with every index it sorts on:
-    the user's lists (GSI1, GSI3) and, with a date, the daily notice run's (GSI2)."""
-    order = table_keys.user_plans_order(iso(due_date) if due_date else None, plan_id)
-    values: dict[str, Any] = {":now": iso(now), ":order": order}
-    listed = "updated_at = :now, GSI1SK = :order, GSI3SK = :order"
+def due_date_change(plan: PlanRef, due_date: datetime | None, now: datetime) -> Expression:
+    """The update that gives an active plan a new due date (or none), with every index it sorts
+    on: the user's lists (GSI1, GSI3, partition keys too, so a plan stored before the lists
+    existed joins them) and, with a date, the daily notice run's (GSI2)."""
+    listing = listing_index_keys(plan.portal_id, plan.user_id, plan.lo_id, plan.id, due_date, archived=False)
+    values: dict[str, Any] = {
+        ":now": iso(now),
+        ":user_pk": listing["GSI1PK"],
+        ":lo_pk": listing["GSI3PK"],
+        ":order": listing["GSI1SK"],
+    }
+    listed = "updated_at = :now, GSI1PK = :user_pk, GSI1SK = :order, GSI3PK = :lo_pk, GSI3SK = :order"
     if due_date is None:
         return Expression(f"SET {listed} REMOVE due_date, GSI2PK, GSI2SK", values=values)
-    index = due_index_keys(plan_id, due_date, now)
+    index = due_index_keys(plan.id, due_date, now)
     values.update({":due": iso(due_date), ":pk": index["GSI2PK"], ":sk": index["GSI2SK"]})
     return Expression(f"SET due_date = :due, {listed}, GSI2PK = :pk, GSI2SK = :sk", values=values)
+
+
+@dataclass(frozen=True)
+class PlanRef:
+    """What names a plan's places in the user's lists."""
+
+    id: int
+    portal_id: str
+    user_id: str
+    lo_id: str
 
 
 def archiving(portal_id: str, user_id: str, lo_id: str, *, by: str, now: datetime) -> Expression:

@@ -24,6 +24,7 @@ from planhub.plans.assignment import (
     Assignment,
     Holdings,
     Outcome,
+    PlanRef,
     archiving,
     decide,
     due_date_change,
@@ -221,7 +222,7 @@ class PlanService:
         if plan.due_date == body.due_date:
             return
         now = now_utc()
-        update = due_date_change(plan.id, body.due_date, now)
+        update = due_date_change(PlanRef(plan.id, plan.portal_id, plan.user_id, plan.lo_id), body.due_date, now)
         values: dict[str, Any] = dict(update.values)
         text = update.text
         # Notices sent before they recorded their due date count for the date they were sent for.

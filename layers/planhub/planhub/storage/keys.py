@@ -1,8 +1,9 @@
 """The single place that builds table keys.
 
 One table holds every item (generic PK/SK). GSI1 answers the secondary look-ups (by name,
-by email, by owner); GSI2 answers time-ordered scans of work that is due (reminders,
-recurring orders). Every key any code writes or reads comes from a function here.
+by email, by owner, a user's plans by due date); GSI2 answers time-ordered scans of work
+that is due (reminders, recurring orders); GSI3 a user's plans of one learning object.
+Every key any code writes or reads comes from a function here.
 """
 
 from __future__ import annotations
