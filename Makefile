@@ -13,9 +13,12 @@ FUNCTION_DIRS := $(sort $(wildcard functions/*/))
 
 .DEFAULT_GOAL := help
 
+# The variables `make help` shows with their values (a `$(NAME)` in a target's description).
+HELP_VARIABLES := PORT FILE SCHEDULES STRIPE_PORT
+
 help: ## Show this help
 	@if [ -t 1 ]; then on='\033[36m'; off='\033[0m'; else on=''; off=''; fi; \
-	grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed -e 's|\$$(PORT)|$(PORT)|g' -e 's|\$$(FILE)|$(FILE)|g' \
+	grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed $(foreach v,$(HELP_VARIABLES),-e 's|\$$($(v))|$($(v))|g') \
 	  | awk -F':.*?## ' -v on="$$on" -v off="$$off" '{printf "  %s%-12s%s %s\n", on, $$1, off, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt layers/planhub/requirements.txt
