@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 import threading
 from collections.abc import Mapping
 from typing import Any, cast
@@ -113,8 +114,14 @@ def _decodable(event: Mapping[str, Any]) -> bool:
 
 
 def _parse_json(text: str) -> Any:
-    """json.loads, with nesting deeper than the parser follows reported as invalid JSON (400)."""
+    """json.loads, where every body of every route is parsed: what the parser cannot read is
+    invalid JSON (400), never a 500. Besides syntax errors, that is nesting deeper than the
+    parser follows and integers longer than Python (and the Lambda runtime) convert."""
     try:
         return json.loads(text)
+    except json.JSONDecodeError:
+        raise
     except RecursionError as error:
         raise json.JSONDecodeError("nested too deeply", text, 0) from error
+    except ValueError as error:  # int-string conversion limit (4,300 digits)
+        raise json.JSONDecodeError(f"a number has more than {sys.get_int_max_str_digits()} digits", text, 0) from error

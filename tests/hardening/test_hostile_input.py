@@ -1,0 +1,76 @@
+"""Classes of hostile input, each tested as a class (SPEC.md section 8): every route with
+a body, every cursor, every path id answers 2xx or a 4xx JSON error, never a 5xx."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planhub_local.client import Api
+from planhub_local.gateway import HttpResponse
+from planhub_local.template import Template
+
+BODY_ROUTES = sorted(
+    {(r.method, r.path) for r in Template.default().routes() if r.authorized and r.method in ("PUT", "POST", "PATCH")}
+)
+EXAMPLES = settings(
+    max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
+
+
+def concrete(path: str, value: str = "x1") -> str:
+    return re.sub(r"\{\w+\}", value, path)
+
+
+def assert_4xx_json(answer: HttpResponse, label: str = "") -> dict[str, Any]:
+    assert 400 <= answer.status < 500, f"{label} -> {answer.status} {answer.body[:300]}"
+    parsed = json.loads(answer.body)
+    assert isinstance(parsed, dict) and (parsed.get("message") or parsed.get("error")), answer.body[:300]
+    return parsed
+
+
+# --- JSON integers beyond Python's int-string limit -------------------------------------------------------
+
+
+def huge_integer(digits: int) -> str:
+    return "9" * digits
+
+
+def test_a_huge_json_integer_is_a_4xx_on_every_route_with_a_body(api: Api, staff_token: str) -> None:
+    # Given every route that takes a body, and a body holding a 5,000-digit integer
+    raw = '{"name": ' + huge_integer(5000) + "}"
+
+    for method, path in BODY_ROUTES:
+        # When staff sends it
+        answer = api.request(method, concrete(path), raw=raw, token=staff_token)
+
+        # Then a 4xx JSON error that says what is wrong, not a 500
+        parsed = assert_4xx_json(answer, f"{method} {path}")
+        assert "digits" in json.dumps(parsed), answer.body
+
+
+@st.composite
+def bodies_with_a_huge_integer(draw: st.DrawFn) -> str:
+    """A JSON document with one integer longer than 4,300 digits somewhere inside it."""
+    number = huge_integer(draw(st.integers(min_value=4301, max_value=20_000)))
+    if draw(st.booleans()):
+        number = "-" + number
+    depth = draw(st.integers(min_value=0, max_value=5))
+    document = number
+    for _ in range(depth):
+        key = draw(st.sampled_from(["name", "amount", "status", "items", "policy", "x"]))
+        document = draw(st.sampled_from([f'{{"{key}": {document}}}', f"[{document}]", f'[1, "a", {document}]']))
+    return document
+
+
+@EXAMPLES
+@given(route=st.sampled_from(BODY_ROUTES), raw=bodies_with_a_huge_integer())
+def test_any_body_with_a_huge_integer_anywhere_is_a_4xx_json_error(
+    api: Api, staff_token: str, route: tuple[str, str], raw: str
+) -> None:
+    method, path = route
+    assert_4xx_json(api.request(method, concrete(path), raw=raw, token=staff_token), f"{method} {path}")
