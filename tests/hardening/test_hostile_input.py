@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planhub_local import tokens
 from planhub_local.client import Api
 from planhub_local.gateway import HttpResponse
 from planhub_local.template import Template
@@ -74,3 +76,40 @@ def test_any_body_with_a_huge_integer_anywhere_is_a_4xx_json_error(
 ) -> None:
     method, path = route
     assert_4xx_json(api.request(method, concrete(path), raw=raw, token=staff_token), f"{method} {path}")
+
+
+# --- claims of the wrong type ---------------------------------------------------------------------------------
+
+WRONG_TYPED_CLAIMS: dict[str, st.SearchStrategy[Any]] = {
+    "staff": st.sampled_from(["true", "True", "1", 1, 1.0, [True], {"staff": True}]),
+    "sub": st.one_of(st.integers(), st.booleans(), st.lists(st.text(max_size=3), max_size=2), st.just("")),
+    "roles": st.sampled_from([["p-acme"], "admin", {"p-acme": "admin"}, {"p-acme": [1]}, {"p-acme": ["root"]}]),
+    "company": st.sampled_from(["co-1", {"id": 1}, {"id": "co-1", "admin": "true"}, {"id": "co-1", "admin": 1}]),
+    "client_id": st.sampled_from([1, True, ["c1"], {"id": "c1"}]),
+    "email": st.sampled_from([1, True, ["a@example.com"]]),
+    "exp": st.sampled_from(["9999999999", [9999999999], {"at": 1}]),
+}
+
+
+def test_a_staff_claim_that_is_not_the_boolean_true_is_refused_at_the_gateway(api: Api) -> None:
+    for staff in ("true", 1, "yes"):
+        token = tokens.sign({"sub": "u-1", "exp": int(time.time()) + 60, "staff": staff})
+
+        # When a caller claiming staff with a non-boolean asks for a staff-only record
+        answer = api.get("/admin/portals/p-acme", token=token)
+
+        # Then the authorizer refuses the token (401), it is never read as staff
+        assert answer.status == 401, (staff, answer.status, answer.body)
+
+
+@EXAMPLES
+@given(data=st.data(), claim=st.sampled_from(sorted(WRONG_TYPED_CLAIMS)))
+def test_a_token_with_any_wrong_typed_claim_is_refused(api: Api, data: st.DataObject, claim: str) -> None:
+    # Given a token whose claims are right except one, of the wrong type
+    claims: dict[str, Any] = {"sub": "staff-1", "exp": int(time.time()) + 60, "staff": True}
+    claims[claim] = data.draw(WRONG_TYPED_CLAIMS[claim])
+    token = tokens.sign(claims)
+
+    # Then both families of routes refuse it: 401 on the admin API, 403 on the Go1 routes
+    assert api.get("/admin/portals/p-acme", token=token).status == 401
+    assert api.get("/enrolment/plan/1", token=token).status == 403
