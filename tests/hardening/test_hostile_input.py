@@ -3,11 +3,14 @@ a body, every cursor, every path id answers 2xx or a 4xx JSON error, never a 5xx
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
 from typing import Any
+from urllib.parse import urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +18,7 @@ from planhub_local import tokens
 from planhub_local.client import Api
 from planhub_local.gateway import HttpResponse
 from planhub_local.template import Template
+from tests.conftest import Catalog
 
 BODY_ROUTES = sorted(
     {(r.method, r.path) for r in Template.default().routes() if r.authorized and r.method in ("PUT", "POST", "PATCH")}
@@ -113,3 +117,83 @@ def test_a_token_with_any_wrong_typed_claim_is_refused(api: Api, data: st.DataOb
     # Then both families of routes refuse it: 401 on the admin API, 403 on the Go1 routes
     assert api.get("/admin/portals/p-acme", token=token).status == 401
     assert api.get("/enrolment/plan/1", token=token).status == 403
+
+
+# --- cursors we did not give out ------------------------------------------------------------------------------
+
+
+def b64(document: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode()
+
+
+KEY_NAMES = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "x"]
+FORGED_CURSORS = [
+    b64({"PK": "x", "SK": "y"}),
+    b64({"a": "b"}),
+    b64({"PK": "ENROLMENT#1", "SK": "x" * 2000}),
+    b64({"PK": "", "SK": ""}),
+    b64({"PK": "\ud800", "SK": "y"}),
+    b64({"PK": 1, "SK": 2}),
+    b64(["PK", "SK"]),
+    base64.urlsafe_b64encode(b'{"PK": ' + b"9" * 5000 + b"}").decode(),
+    base64.urlsafe_b64encode(b"[" * 1500).decode(),
+    "not-base64!",
+    "%%%",
+]
+
+
+@st.composite
+def forged_cursors(draw: st.DrawFn) -> str:
+    """Key-shaped JSON objects of strings (the class the issue found), or any JSON, or any text."""
+    kind = draw(st.sampled_from(["keys", "json", "text"]))
+    if kind == "keys":
+        names = draw(st.lists(st.sampled_from(KEY_NAMES), min_size=1, max_size=6, unique=True))
+        values = st.one_of(st.text(max_size=40), st.text(min_size=1030, max_size=1100, alphabet="ab#"))
+        return b64({name: draw(values) for name in names})
+    if kind == "json":
+        return b64(draw(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                                         st.sampled_from(KEY_NAMES), inner, max_size=4), max_leaves=8)))  # fmt: skip
+    return draw(st.text(min_size=1, max_size=200))
+
+
+class Lists:
+    """One of each list with a cursor, as a caller allowed to read it."""
+
+    def __init__(self, api: Api, given: Catalog) -> None:
+        given.portal()
+        given.user("u1")
+        given.learning_object("c1")
+        given.client("c-1")
+        self.learner = tokens.token("u1", roles={"p-acme": ["learner"]}, client_id="c-1")
+        created = api.post("/enrolment/p-acme/0/c1/enrolment/in-progress", {}, token=self.learner)
+        assert created.status == 200, created.body
+        enrolment = created.json()["id"]
+        self.paths = {
+            "enrolment history": (f"/enrolment/enrolment/{enrolment}/history", self.learner),
+            "catalog audit": ("/admin/audit/2026-11-30", tokens.staff()),
+            "plan plays": ("/api/plan-plays", self.learner),
+        }
+
+
+@pytest.fixture
+def lists(api: Api, given: Catalog) -> Lists:
+    return Lists(api, given)
+
+
+def test_a_key_shaped_cursor_we_did_not_give_out_is_a_400_on_every_list(api: Api, lists: Lists) -> None:
+    for name, (path, token) in lists.paths.items():
+        for cursor in FORGED_CURSORS:
+            answer = api.get(f"{path}?{urlencode({'cursor': cursor})}", token=token)
+
+            assert answer.status == 400, (name, cursor[:40], answer.status, answer.body[:300])
+            assert "cursor" in answer.body
+
+
+@EXAMPLES
+@given(cursor=forged_cursors())
+def test_any_cursor_answers_2xx_or_a_4xx_json_error(api: Api, lists: Lists, cursor: str) -> None:
+    for name, (path, token) in lists.paths.items():
+        answer = api.get(f"{path}?{urlencode({'cursor': cursor})}", token=token)
+        if answer.status >= 300:
+            assert_4xx_json(answer, name)
