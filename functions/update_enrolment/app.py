@@ -4,11 +4,12 @@ from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from planhub.enrolments.models import EnrolmentUpdateBody
 from planhub.enrolments.service import EnrolmentService
 from planhub.http import RestApi
+from planhub.http.params import NumericId
 from planhub.http.responses import errors
 
 enrolments = EnrolmentService.from_environment()
@@ -17,7 +18,7 @@ app = RestApi(go1=True)
 
 @app.put("/enrolment/enrolment/<enrolmentId>", tags=["enrolments"], responses=errors(400, 403, 404, 409, success=204))
 def update_enrolment(
-    enrolmentId: Annotated[int, Path(ge=1)],
+    enrolmentId: NumericId,
     body: Annotated[EnrolmentUpdateBody, Body()],
 ) -> Response[None]:
     """Answers 204; 409 when someone else changed the same fields meanwhile."""

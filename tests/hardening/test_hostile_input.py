@@ -8,7 +8,7 @@ import json
 import re
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -197,3 +197,96 @@ def test_any_cursor_answers_2xx_or_a_4xx_json_error(api: Api, lists: Lists, curs
         answer = api.get(f"{path}?{urlencode({'cursor': cursor})}", token=token)
         if answer.status >= 300:
             assert_4xx_json(answer, name)
+
+
+# --- ids in paths ---------------------------------------------------------------------------------------------
+
+ALL_ROUTES = sorted({(r.method, r.path) for r in Template.default().routes() if r.authorized})
+HOSTILE_IDS = [
+    "a" * 2100,  # over DynamoDB's 2,048-byte partition key
+    "u" * 1100,  # over its 1,024-byte sort key
+    "a" * 129,
+    "..",
+    ".",
+    "%2e%2e",
+    "<script>alert(1)</script>",
+    "%3Cscript%3E",
+    "a'b",
+    'a"b',
+    "a%22b",
+    "\U0001f600",
+    "%F0%9F%98%80",
+    "a%2Fb",
+    "a%00b",
+    "%ff%fe",
+    "a b",
+    "a%20b",
+    "#a",
+    "a%23b",
+    "-1",
+    "0x10",
+    "1" * 20,
+]
+
+
+def path_with(path: str, hostile: str, slot: int) -> str:
+    """`path` with its `slot`th parameter set to `hostile` and the others to plausible ids."""
+    names = re.findall(r"\{\w+\}", path)
+    for index, name in enumerate(names):
+        value = hostile if index == slot else ("1" if name.endswith(("enrolmentId}", "planId}")) else "x1")
+        if name in ("{plan_id}", "{planPlayId}") and index != slot:
+            value = "0123456789abcdef01234567"
+        path = path.replace(name, quote(value, safe="%@:'\"<>!"), 1)
+    return path
+
+
+def test_a_hostile_id_in_any_path_slot_is_a_4xx_json_error(api: Api, staff_token: str) -> None:
+    for method, path in ALL_ROUTES:
+        for slot in range(len(re.findall(r"\{\w+\}", path))):
+            for hostile in HOSTILE_IDS:
+                concrete_path = path_with(path, hostile, slot)
+                answer = api.request(method, concrete_path, body={}, token=staff_token)
+                assert_4xx_json(answer, f"{method} {concrete_path[:80]}")
+
+
+def test_an_id_too_long_for_a_key_is_a_400_naming_the_parameter(api: Api, staff_token: str) -> None:
+    answer = api.put("/admin/portals/" + "a" * 2100, {"name": "n.example.com", "title": "t"}, token=staff_token)
+
+    assert answer.status == 400, answer.body[:300]
+    assert "portalId" in answer.json()["message"]
+
+
+def test_a_percent_encoded_id_is_stored_decoded(api: Api, given: Catalog, staff_token: str) -> None:
+    # When staff puts a portal whose id arrives percent-encoded
+    answer = api.put("/admin/portals/p%2Dacme%3A1", {"name": "acme.example.com", "title": "t"}, token=staff_token)
+
+    # Then it is stored under the decoded id, and read back by it either way
+    assert answer.status == 200, answer.body
+    assert answer.json()["id"] == "p-acme:1"
+    assert api.get("/admin/portals/p-acme:1", token=staff_token).json()["id"] == "p-acme:1"
+
+
+def test_an_enrolment_id_is_a_positive_integer_of_at_most_19_digits(api: Api, given: Catalog) -> None:
+    # Given a learner (ids already issued go up to about 9.2e18, 19 digits)
+    token = tokens.token("u1", roles={"p-acme": ["learner"]})
+    for good in ("9223372036854775807", "9999999999999999999", "1"):
+        assert api.get(f"/enrolment/enrolment/{good}", token=token).status == 404
+    for bad in ("0", "-1", "+5", "05", "5.0", "5_0", "10000000000000000000", "1e3", "\u0665"):
+        answer = api.get(f"/enrolment/enrolment/{quote(bad)}", token=token)
+        assert answer.status == 400, (bad, answer.status, answer.body)
+        assert "enrolmentId" in answer.json()["message"]
+
+
+@EXAMPLES
+@given(route=st.sampled_from(ALL_ROUTES), hostile=st.text(max_size=300), slot=st.integers(0, 5))
+def test_any_path_id_answers_2xx_or_a_4xx_json_error(
+    api: Api, staff_token: str, route: tuple[str, str], hostile: str, slot: int
+) -> None:
+    method, path = route
+    slots = len(re.findall(r"\{\w+\}", path))
+    if not slots:
+        return
+    concrete_path = path_with(path, hostile or "x", slot % slots)
+    answer = api.request(method, concrete_path, body={}, token=staff_token)
+    if answer.status >= 300:
+        assert_4xx_json(answer, f"{method} {concrete_path[:80]}")

@@ -22,6 +22,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from planhub.id_rules import ID_MAX_LENGTH, ID_PATTERN
 from planhub.storage import keys
 from planhub.storage.entity import Entity
 from planhub.storage.keys import Key
@@ -89,7 +90,7 @@ def _lo_id_text(value: Any) -> Any:
 
 
 LoId = Annotated[
-    str, BeforeValidator(_lo_id_text), StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+    str, BeforeValidator(_lo_id_text), StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)
 ]
 Flag = Annotated[bool, Field(description="1 or true to ask for it; 0 or false (the default) not to")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=255)]

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 from planhub import events
 from planhub.auth.claims import Claims
@@ -231,8 +230,7 @@ class EnrolmentService:
         BatchGetItem (and one more Query for a student named by email). A student's id comes
         from the email index, so a student costs a Query before the BatchGetItem.
         """
-        # A client may send the path's `@` percent-encoded; the resolver hands it on as sent.
-        email = unquote(student_email) if student_email is not None else None
+        email = student_email  # the resolver decoded the path's percent-encoding (`%40`)
         own = email is None
 
         student: User | None = None

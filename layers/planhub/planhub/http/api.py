@@ -10,12 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import sys
 import threading
 from collections.abc import Mapping
 from typing import Any, cast
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -34,6 +37,7 @@ class RestApi(APIGatewayRestResolver):
         self.go1 = go1
         self.exception_handler(PlanhubError)(self._domain_error)
         self.exception_handler(RequestValidationError)(self._invalid_request)
+        self.exception_handler(NotFoundError)(self._unmatched_path)
         self.exception_handler(Exception)(self._unexpected_error)
 
     # Powertools keeps the event being resolved on its BaseRouter class, shared by every
@@ -51,6 +55,12 @@ class RestApi(APIGatewayRestResolver):
     def _per_thread(self) -> threading.local:
         return self.__dict__.setdefault("_request", threading.local())  # type: ignore[no-any-return]
 
+    def _convert_matches_into_route_keys(self, match: re.Match[str]) -> dict[str, str]:
+        # Path ids are validated like ids in bodies, so their percent-encoding is decoded
+        # first, once (`a%40b` is `a@b`); bytes that are not UTF-8 become U+FFFD, which no
+        # id pattern admits (400).
+        return {name: unquote(value, errors="replace") for name, value in match.groupdict().items()}
+
     @property
     def claims(self) -> Claims:
         """The verified caller (the authorizer put the claims in the request context)."""
@@ -64,6 +74,14 @@ class RestApi(APIGatewayRestResolver):
     def _invalid_request(self, error: RequestValidationError) -> Response[str]:
         logger.info("request invalid", extra={"errors": str(error.errors())[:2000]})
         return validation_response(error.errors(), self.style)
+
+    def _unmatched_path(self, error: NotFoundError) -> Response[str]:
+        # API Gateway matched this function's route, so the path is ours; the resolver's
+        # stricter pattern refused a path segment with characters no id holds (a raw quote).
+        logger.info("path segment refused", extra={"path": self.current_event.path[:300]})
+        return validation_response(
+            [{"loc": ("path",), "msg": "holds characters no id may contain", "type": "path_invalid"}], self.style
+        )
 
     def _unexpected_error(self, error: Exception) -> Response[str]:
         logger.exception("unhandled error")
