@@ -66,6 +66,7 @@ from planhub.storage.table import TRANSACTION_LIMIT
 
 MEMBER_CHANGES_PER_TRANSACTION = TRANSACTION_LIMIT - 1  # and the event that announces them
 SAVE_ATTEMPTS = 3  # a save built on the stored record retries when that record changed meanwhile
+CLIENT_SAVE_ATTEMPTS = 10  # each retry means a consumption or top-up landed meanwhile: it hands back the new balance
 
 
 def current_period(now: datetime | None = None) -> str:
@@ -276,11 +277,30 @@ class CatalogService:
     # --- clients --------------------------------------------------------------------------
 
     def put_client(self, claims: Claims, client_id: str, body: ClientBody) -> ClientView:
+        """Creates a client with the body's opening balance, or replaces an existing client's
+        name and policy keeping its live balance (SPEC.md section 3).
+
+        The first attempt assumes a new client; when one exists, its failed condition hands
+        back the stored client, and the next attempt writes the new policy with the stored
+        balance, on the condition that the balance is still the one read. A consumption or
+        top-up landing in between fails that condition and hands back the newer balance, so
+        none is ever overwritten. A policy without credits keeps the balance aside
+        (`retained_balance`) for when credits come back.
+        """
         permissions.require_staff(claims)
+        condition = not_exists()
         client = Client(id=client_id, name=body.name, policy=body.policy)
-        event = DomainEvent.of(EventType.CLIENT_SAVED, client.model_dump(mode="json"), actor=claims.sub)
-        self._save(client.to_item(), event)
-        return self._client_view(client_id)
+        for _ in range(CLIENT_SAVE_ATTEMPTS):
+            event = DomainEvent.of(EventType.CLIENT_SAVED, client.model_dump(mode="json"), actor=claims.sub)
+            try:
+                self._save(client.to_item(), event, condition=condition)
+                return self._client_view(client_id)
+            except StoredRecordDiffers as differs:
+                if differs.stored is None:
+                    condition, client = not_exists(), Client(id=client_id, name=body.name, policy=body.policy)
+                else:
+                    condition, client = _client_replacing(Client.from_item(differs.stored), body)
+        raise ConcurrentModification("The client's balance kept changing while it was being saved; try again")
 
     def get_client(self, claims: Claims, client_id: str) -> ClientView:
         permissions.require_staff(claims)
@@ -397,6 +417,34 @@ class CatalogService:
         permissions.require_staff(claims)
         page = self.table.query(table_keys.catalog_audit_pk(day), limit=limit, cursor=cursor, newest_first=True)
         return AuditPage(data=[AuditEntry.model_validate(i) for i in page.items], cursor=page.cursor)
+
+
+def _client_replacing(stored: Client, body: ClientBody) -> tuple[Expression, Client]:
+    """The client `body` describes, with `stored`'s live balance, and the condition that the
+    stored balance is still the one read (no consumption or top-up in between)."""
+    live = stored.policy.credits.balance if stored.policy.credits else stored.retained_balance
+    terms = ["attribute_exists(PK)"]
+    values: dict[str, Any] = {}
+    if stored.policy.credits:
+        terms.append("policy.credits.balance = :balance")
+        values[":balance"] = stored.policy.credits.balance
+    else:
+        terms.append("attribute_not_exists(policy.credits)")
+    if stored.retained_balance is None:
+        terms.append("attribute_not_exists(retained_balance)")
+    else:
+        terms.append("retained_balance = :retained")
+        values[":retained"] = stored.retained_balance
+    credits = body.policy.credits
+    if credits is not None and live is not None:
+        credits = credits.model_copy(update={"balance": live})
+    client = Client(
+        id=stored.id,
+        name=body.name,
+        policy=body.policy.model_copy(update={"credits": credits}),
+        retained_balance=live if credits is None else None,
+    )
+    return Expression(" AND ".join(terms), values=values), client
 
 
 class StoredRecordDiffers(Exception):
