@@ -296,7 +296,8 @@ class EnrolmentService:
             parent_enrolment_id=context.parent.id if context.parent else None,
             status=request.status,
             plan_id=plan_link.plan_id if plan_link else None,
-            start_date=request.start_date,
+            # Created in progress without a start date: it starts now (SPEC.md section 5).
+            start_date=request.start_date or (now if request.status is EnrolmentStatus.IN_PROGRESS else None),
             due_date=request.due_date,
             end_date=now if request.status is EnrolmentStatus.COMPLETED else None,
             data=request.data,
@@ -496,6 +497,12 @@ class EnrolmentService:
             and values.get("end_date", enrolment.end_date) is None
         ):
             values["end_date"] = now  # completing sets endDate if absent
+        if (
+            status_changes
+            and to_status is EnrolmentStatus.IN_PROGRESS
+            and values.get("start_date", enrolment.start_date) is None
+        ):
+            values["start_date"] = now  # moved in progress without a start date: it starts now
         version = enrolment.version + 1
         after = enrolment.model_copy(update={**values, "version": version, "updated_at": now})
 
@@ -555,7 +562,7 @@ class EnrolmentService:
         current = Enrolment.from_item(stored)
         if current.archived:
             raise Conflict(f"Enrolment {read.id} is archived: it no longer changes")
-        touched = set(changes) | ({"status", "end_date"} if "status" in changes else set())
+        touched = set(changes) | ({"status", "end_date", "start_date"} if "status" in changes else set())
         before, now = read.model_dump(), current.model_dump()
         changed = {name for name in before if before[name] != now[name]} - {"version", "updated_at"}
         if changed & touched or attempt == MERGE_ATTEMPTS - 1:
@@ -689,9 +696,10 @@ def _requested_changes(body: EnrolmentUpdateBody) -> tuple[set[str], dict[str, A
         raise InvalidInput("Nothing to update: give at least one field")
     if "status" in given and body.status is None:
         raise InvalidInput("status: must not be null")
-    if {"dueDate", "expectedCompletionDate"} <= given and body.dueDate != body.expectedCompletionDate:
-        raise InvalidInput("expectedCompletionDate: deprecated alias of dueDate; give one of them")
-    changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given}
+    # `expectedCompletionDate` is the deprecated alias of `dueDate`: when both are sent (the
+    # seed's own example does), `dueDate` wins (SPEC.md section 5).
+    alias_overruled = {"expectedCompletionDate"} if "dueDate" in given else set()
+    changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given - alias_overruled}
     if "status" in changes:
         changes["status"] = requested_status(body.status) if body.status else None
     return given, changes, {_REQUEST_NAMES.get(name, name) for name in given}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from planhub.id_rules import (
     EMAIL_MAX_LENGTH,
@@ -43,3 +43,6 @@ StudentEmail = Annotated[
     str, Path(max_length=EMAIL_MAX_LENGTH, pattern=EMAIL_PATTERN, description="The student's email")
 ]
 ParentLoId = Annotated[str, _id("The parent LO (course of a module, module of an item); 0: none")]
+NumericIdQuery = Annotated[
+    int | None, Query(ge=1, le=NUMERIC_ID_MAX, description="A positive integer of at most 19 digits")
+]
