@@ -281,26 +281,69 @@ class CatalogService:
         name and policy keeping its live balance (SPEC.md section 3).
 
         The first attempt assumes a new client; when one exists, its failed condition hands
-        back the stored client, and the next attempt writes the new policy with the stored
-        balance, on the condition that the balance is still the one read. A consumption or
-        top-up landing in between fails that condition and hands back the newer balance, so
-        none is ever overwritten. A policy without credits keeps the balance aside
-        (`retained_balance`) for when credits come back.
+        back the stored client. Metered before and after (the common case), the next attempt
+        updates the name and terms in place and never touches the balance, so consumption
+        and top-ups landing meanwhile neither fail it nor are overwritten. When credits come
+        or go, the client is written whole with the stored balance (kept aside as
+        `retained_balance` while no credits apply), on the condition that the balance is
+        still the one read; a consumption or top-up in between fails it and hands back the
+        newer balance.
         """
         permissions.require_staff(claims)
-        condition = not_exists()
-        client = Client(id=client_id, name=body.name, policy=body.policy)
+        stored: Client | None = None
         for _ in range(CLIENT_SAVE_ATTEMPTS):
-            event = DomainEvent.of(EventType.CLIENT_SAVED, client.model_dump(mode="json"), actor=claims.sub)
             try:
-                self._save(client.to_item(), event, condition=condition)
+                if stored is not None and _keeps_credits(stored, body):
+                    self._update_client_terms(claims, stored, body)
+                else:
+                    condition, client = (
+                        (not_exists(), Client(id=client_id, name=body.name, policy=body.policy))
+                        if stored is None
+                        else _client_replacing(stored, body)
+                    )
+                    event = DomainEvent.of(EventType.CLIENT_SAVED, client.model_dump(mode="json"), actor=claims.sub)
+                    self._save(client.to_item(), event, condition=condition)
                 return self._client_view(client_id)
             except StoredRecordDiffers as differs:
-                if differs.stored is None:
-                    condition, client = not_exists(), Client(id=client_id, name=body.name, policy=body.policy)
-                else:
-                    condition, client = _client_replacing(Client.from_item(differs.stored), body)
+                stored = Client.from_item(differs.stored) if differs.stored else None
         raise ConcurrentModification("The client's balance kept changing while it was being saved; try again")
+
+    def _update_client_terms(self, claims: Claims, stored: Client, body: ClientBody) -> None:
+        """Name, rate limit, quota and credit prices in place; the live balance untouched."""
+        credits = body.policy.credits
+        assert credits is not None and stored.policy.credits is not None
+        sets = ["#name = :name", "policy.credits.per_create = :per_create", "policy.credits.per_completion = :per_done"]
+        values: dict[str, Any] = {
+            ":name": body.name,
+            ":per_create": credits.per_create,
+            ":per_done": credits.per_completion,
+            ":map": "M",
+        }
+        removes = []
+        for part in ("rate_limit", "quota"):
+            terms = getattr(body.policy, part)
+            if terms is None:
+                removes.append(f"policy.{part}")
+            else:
+                sets.append(f"policy.{part} = :{part}")
+                values[f":{part}"] = terms.model_dump(mode="json")
+        update = Update(
+            table_keys.client(stored.id),
+            Expression(
+                "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+                names={"#name": "name"},
+                values=values,
+            ),
+            Expression("attribute_type(policy.credits, :map) AND attribute_not_exists(retained_balance)"),
+        )
+        kept = body.policy.model_copy(update={"credits": credits.model_copy(update={"balance": None})})
+        data = {"id": stored.id, "name": body.name, "policy": kept.model_dump(mode="json"), "balance_kept": True}
+        try:
+            self.table.transact([update, events.record(DomainEvent.of(EventType.CLIENT_SAVED, data, actor=claims.sub))])
+        except TransactionCanceled as canceled:
+            if 0 not in canceled.failed_conditions():
+                raise
+            raise StoredRecordDiffers(canceled.reasons[0].item) from canceled
 
     def get_client(self, claims: Claims, client_id: str) -> ClientView:
         permissions.require_staff(claims)
@@ -417,6 +460,11 @@ class CatalogService:
         permissions.require_staff(claims)
         page = self.table.query(table_keys.catalog_audit_pk(day), limit=limit, cursor=cursor, newest_first=True)
         return AuditPage(data=[AuditEntry.model_validate(i) for i in page.items], cursor=page.cursor)
+
+
+def _keeps_credits(stored: Client, body: ClientBody) -> bool:
+    """Metered by credits before and after: the terms change in place, the balance is not touched."""
+    return stored.policy.credits is not None and body.policy.credits is not None and stored.retained_balance is None
 
 
 def _client_replacing(stored: Client, body: ClientBody) -> tuple[Expression, Client]:
