@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from hardening.classes import class_findings, class_rows, hostile_classes, policy_change_race
 from hardening.fuzz import Fuzzer, Tally
 from hardening.matrix import missing_routes, run_matrix
 from hardening.world import World, quiet, running_world, template
@@ -41,15 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     document = build()  # what `make openapi` writes: always the current routes
     routes = [(r.method, r.path) for r in template().routes()]
     missing = missing_routes(routes)
-    fuzzed = Tally()
-    garbage = Tally()
+    fuzzed, garbage = Tally(), Tally()
     with quiet(), running_world() as world:
         cells = run_matrix(world)
         fuzzer = Fuzzer(world, document)
         for operation in fuzzer.operations:
             garbage.merge(fuzzer.garbage(operation))
             fuzzed.merge(fuzzer.fuzz(operation, args.examples, args.seed))
-        books = effects(world)
+        classes, race = hostile_classes(world, fuzzer), policy_change_race(world)  # issue 12's classes
+        books = {**effects(world), "credits lost in the policy-change race": race["credits lost"]}
     elapsed = time.monotonic() - started
 
     matrix_5xx = [c.describe() for c in cells if c.server_error]
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             len(garbage.leaks),
             len(garbage.undocumented) + len(garbage.wrong_shape),
         ),
+        *class_rows(classes, race),
     ]
     total = sum(int(r[1]) for r in rows)
     server_errors = sum(int(r[2]) for r in rows)
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         *(f"off-document: {x}" for x in fuzzed.undocumented + fuzzed.wrong_shape),
         *(f"off-document: {x}" for x in garbage.undocumented + garbage.wrong_shape),
         *(f"missing from the matrix: {m} {p}" for m, p in missing),
+        *class_findings(classes, race),
     ]
     if findings:
         # Leaks are always shown whole (route, actor, status, the id, the body around it).

@@ -290,3 +290,42 @@ def test_any_path_id_answers_2xx_or_a_4xx_json_error(
     answer = api.request(method, concrete_path, body={}, token=staff_token)
     if answer.status >= 300:
         assert_4xx_json(answer, f"{method} {concrete_path[:80]}")
+
+
+# --- any JSON body --------------------------------------------------------------------------------------------
+
+FIELD_NAMES = ["name", "title", "policy", "items", "status", "amount", "loId", "planId", "dueDate", "balance", "x"]
+NUMBERS = st.one_of(
+    st.integers(min_value=-(10**60), max_value=10**60),
+    st.floats(allow_nan=False),
+    st.sampled_from([10**38, 10**39, -(10**126), 1e-131, 1e308]),
+)
+LEAVES = st.one_of(st.none(), st.booleans(), NUMBERS, st.text(max_size=20))
+BODIES = st.recursive(
+    LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(FIELD_NAMES), inner, max_size=5),
+    max_leaves=12,
+)
+
+
+@EXAMPLES
+@given(route=st.sampled_from(BODY_ROUTES), body=BODIES)
+def test_any_json_body_answers_2xx_or_a_4xx_json_error(
+    api: Api, staff_token: str, route: tuple[str, str], body: Any
+) -> None:
+    method, path = route
+    answer = api.request(method, concrete(path), body=body, token=staff_token)
+    if answer.status >= 300:
+        assert_4xx_json(answer, f"{method} {path} {json.dumps(body)[:200]}")
+
+
+@EXAMPLES
+@given(route=st.sampled_from(BODY_ROUTES), text=st.text(max_size=200), key=st.sampled_from(FIELD_NAMES))
+def test_any_string_in_a_body_even_with_a_lone_surrogate_answers_2xx_or_a_4xx_json_error(
+    api: Api, staff_token: str, route: tuple[str, str], text: str, key: str
+) -> None:
+    method, path = route
+    raw = '{"' + key + '": "\\ud800' + json.dumps(text)[1:] + "}"  # JSON may escape a lone surrogate
+    answer = api.request(method, concrete(path), raw=raw, token=staff_token)
+    if answer.status >= 300:
+        assert_4xx_json(answer, f"{method} {path}")
