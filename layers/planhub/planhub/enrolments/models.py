@@ -55,6 +55,8 @@ def status_or_student(segment: CreatableStatus | str) -> tuple[CreatableStatus, 
     if segment in get_args(CreatableStatus):
         return segment, None  # type: ignore[return-value]  # one of the literal's values
     return DEFAULT_STATUS, segment
+
+
 # The update seed's table writes `expire`; the stored status is `expired`. Both are accepted.
 RequestedStatus = Literal["not-started", "in-progress", "pending", "completed", "expired", "expire"]
 
