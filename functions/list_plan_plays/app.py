@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from planhub.http import ErrorStyle, RestApi
 from planhub.http.responses import DetailedError, errors
+from planhub.id_rules import ID_MAX_LENGTH, ID_PATTERN
 from planhub.plan_plays.models import PlanPlayPage, StatusInput
 from planhub.plan_plays.service import PlanPlayService
 
@@ -16,7 +17,9 @@ app = RestApi(ErrorStyle.ERROR)
 @app.get("/api/plan-plays", tags=["plan plays"], responses=errors(400, 401, 403, model=DetailedError))
 def list_plan_plays(
     *,
-    clientId: Annotated[str | None, Query(min_length=1, max_length=128, description="Staff only")] = None,
+    clientId: Annotated[
+        str | None, Query(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description="Staff only")
+    ] = None,
     userId: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     status: Annotated[StatusInput | None, Query()] = None,
     planId: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
