@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from hardening.classes import class_findings, class_rows, hostile_classes, policy_change_race
 from hardening.fuzz import Fuzzer, Tally
 from hardening.matrix import missing_routes, run_matrix
 from hardening.world import World, quiet, running_world, template
@@ -42,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     document = build()  # what `make openapi` writes: always the current routes
     routes = [(r.method, r.path) for r in template().routes()]
     missing = missing_routes(routes)
-    fuzzed = Tally()
-    garbage = Tally()
+    fuzzed, garbage = Tally(), Tally()
     # The template's schedules fire throughout, as on AWS (PLANHUB_SCHEDULES=off: not).
     with quiet(), running_world(schedules=schedules_enabled([])) as world:
         cells = run_matrix(world)
@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         for operation in fuzzer.operations:
             garbage.merge(fuzzer.garbage(operation))
             fuzzed.merge(fuzzer.fuzz(operation, args.examples, args.seed))
-        books = effects(world)
+        classes, race = hostile_classes(world, fuzzer), policy_change_race(world)  # issue 12's classes
+        books = {**effects(world), "credits lost in the policy-change race": race["credits lost"]}
     elapsed = time.monotonic() - started
 
     matrix_5xx = [c.describe() for c in cells if c.server_error]
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             len(garbage.leaks),
             len(garbage.undocumented) + len(garbage.wrong_shape),
         ),
+        *class_rows(classes, race),
     ]
     total = sum(int(r[1]) for r in rows)
     server_errors = sum(int(r[2]) for r in rows)
@@ -106,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         *(f"off-document: {x}" for x in fuzzed.undocumented + fuzzed.wrong_shape),
         *(f"off-document: {x}" for x in garbage.undocumented + garbage.wrong_shape),
         *(f"missing from the matrix: {m} {p}" for m, p in missing),
+        *class_findings(classes, race),
     ]
     if findings:
         # Leaks are always shown whole (route, actor, status, the id, the body around it).

@@ -58,6 +58,8 @@ LO_BODY = {"portal": PORTAL, "type": "text", "title": "i1", "children": [], "ass
 EVERYONE = ("learner", "other_learner", "manager", "admin", "assessor")
 # u1 is both `learner` and `other_client` (the same user id acting for another API client).
 SELF_MANAGER_ADMIN_STAFF = {"learner": 200, "other_client": 200, "manager": 200, "admin": 200, "staff": 200}
+# On behalf of a student: never the student themselves (SPEC.md section 5; issue 12).
+MANAGER_ADMIN_STAFF = {"manager": 200, "admin": 200, "staff": 200}
 CLIENT_MEMBERS = ("learner", "other_learner", "manager", "admin")
 PLAN_MANAGERS = {"manager": 204, "admin": 204, "staff": 204}  # change or unassign a plan someone else assigned
 PLAN_READERS = {"learner": 200, "manager": 200, "admin": 200, "staff": 200, "other_client": 200}
@@ -210,9 +212,18 @@ CASES: tuple[RouteCase, ...] = (
     ),
     RouteCase(
         "POST",
+        "/enrolment/{instance}/{parentLoId}/{loId}/enrolment",
+        _const(f"/enrolment/{PORTAL}/0/i1/enrolment"),
+        {**dict.fromkeys(EVERYONE, 200), "other_client": 200},
+        body=lambda _w: {"notify": False},
+        go1=True,
+        outsiders=("other_portal_admin", "other_company"),
+    ),
+    RouteCase(
+        "POST",
         "/enrolment/{instance}/{parentLoId}/{loId}/enrolment/{statusOrEmail}/{status}",
         _const(f"/enrolment/{PORTAL}/0/i1/enrolment/u1@example.com/in-progress"),
-        SELF_MANAGER_ADMIN_STAFF,
+        MANAGER_ADMIN_STAFF,
         body=lambda _w: {"notify": False},
         go1=True,
         outsiders=("other_portal_admin", "other_company"),
@@ -230,7 +241,7 @@ CASES: tuple[RouteCase, ...] = (
         "POST",
         "/enrolment/{instance}/enrolment/{studentEmail}",
         _const(f"/enrolment/{PORTAL}/enrolment/u1@example.com"),
-        SELF_MANAGER_ADMIN_STAFF,
+        MANAGER_ADMIN_STAFF,
         body=lambda _w: {"items": [{"loId": "i1"}], "notify": False},
         go1=True,
         outsiders=("other_portal_admin", "other_company"),

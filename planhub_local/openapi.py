@@ -49,7 +49,32 @@ def build() -> dict[str, Any]:
         module = runtime.module(route.function)
         merge.add_schema(module.app.get_openapi_schema(title=TITLE, version=VERSION))
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
-    return _validation_answers_400(document)
+    return _validation_answers_400(_schema_bounds(document))
+
+
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _schema_bounds(node: Any) -> Any:
+    """A field with a validator besides its bounds (`planhub.http.params.NumericId`, the money
+    fields' decimals) comes out of Powertools with pydantic's `ge`/`le` instead of JSON
+    Schema's `minimum`/`maximum`, which a client or fuzzer would ignore: state them in JSON
+    Schema's words, as exact numbers."""
+    if isinstance(node, list):
+        return [_schema_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    fixed = {key: _schema_bounds(value) for key, value in node.items()}
+    for pydantic_name, json_name in _BOUNDS.items():
+        bound = fixed.get(pydantic_name)
+        if isinstance(bound, (int, float, str)) and not isinstance(bound, bool) and json_name not in fixed:
+            try:
+                number = float(bound) if isinstance(bound, str) else bound
+            except ValueError:
+                continue
+            fixed.pop(pydantic_name)
+            fixed[json_name] = int(number) if isinstance(number, float) and number.is_integer() else number
+    return fixed
 
 
 def _validation_answers_400(document: dict[str, Any]) -> dict[str, Any]:

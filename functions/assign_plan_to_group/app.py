@@ -5,6 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from planhub.http import RestApi
+from planhub.http.params import GroupId, LoId, PortalRef
 from planhub.http.responses import errors
 from planhub.plans.models import AssignToGroupBody, PlanCreated
 from planhub.plans.service import PlanService
@@ -20,7 +21,7 @@ app = RestApi(go1=True)
     responses=errors(400, 403, 404),
 )
 def assign_plan_to_group(
-    instance: str, loId: str, groupId: str, body: Annotated[AssignToGroupBody, Body()]
+    instance: PortalRef, loId: LoId, groupId: GroupId, body: Annotated[AssignToGroupBody, Body()]
 ) -> PlanCreated:
     """Record a group assignment at once; each member's plan is created asynchronously."""
     return plans.assign_to_group(app.claims, instance, loId, groupId, body)

@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from planhub.enrolments.models import EnrolmentsCreateBody, ItemOutcomes
 from planhub.enrolments.service import EnrolmentService
 from planhub.http import RestApi
+from planhub.http.params import PortalRef
 from planhub.http.responses import errors
 
 enrolments = EnrolmentService.from_environment()
@@ -20,7 +21,7 @@ app = RestApi(go1=True)
     responses=errors(400, 403, 404),
 )
 def create_enrolments(
-    instance: Annotated[str, Path(description="The portal's id or name")],
+    instance: PortalRef,
     body: Annotated[EnrolmentsCreateBody, Body()],
 ) -> ItemOutcomes:
     """Answers `{loId: {status code: {"id": ...} or {"message": ...}}}` per item."""

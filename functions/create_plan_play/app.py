@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from planhub.http import ErrorStyle, RestApi
 from planhub.http.ratelimit import rate_limit_headers
 from planhub.http.responses import DetailedError, errors
+from planhub.id_rules import ID_MAX_LENGTH, ID_PATTERN
 from planhub.plan_plays.models import PlanPlayAnswer, PlanPlayCreateBody
 from planhub.plan_plays.service import PlanPlayService
 
@@ -24,7 +25,9 @@ app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
 )
 def create_plan_play(
     body: Annotated[PlanPlayCreateBody, Body()],
-    clientId: Annotated[str | None, Query(min_length=1, max_length=128, description="Staff only")] = None,
+    clientId: Annotated[
+        str | None, Query(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description="Staff only")
+    ] = None,
     idempotency_key: Annotated[
         str | None,
         Header(

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from planhub.enrolments.models import CreatableStatus, EnrolmentCreateBody, EnrolmentId, LoId
+from planhub.enrolments.models import CreatableStatus, EnrolmentCreateBody, EnrolmentId
 from planhub.enrolments.service import EnrolmentService
 from planhub.http import RestApi
+from planhub.http.params import LoId, ParentLoId, PortalRef, StudentEmail
 from planhub.http.responses import errors
 
 enrolments = EnrolmentService.from_environment()
@@ -25,10 +26,10 @@ app = RestApi(go1=True)
 )
 def create_student_enrolment(
     *,
-    instance: Annotated[str, Path(description="The portal's id or name")],
-    parentLoId: Annotated[LoId, Path(description="The parent LO (course of a module, module of an item); 0: none")],
-    loId: Annotated[LoId, Path()],
-    statusOrEmail: Annotated[str, Path(max_length=254, description="The student's email")],
+    instance: PortalRef,
+    parentLoId: ParentLoId,
+    loId: LoId,
+    statusOrEmail: StudentEmail,
     status: Annotated[CreatableStatus, Path(description="The enrolment's status")],
     parentEnrolmentId: Annotated[int | None, Query(ge=1, description="Required with a parent LO")] = None,
     body: Annotated[EnrolmentCreateBody | None, Body()] = None,

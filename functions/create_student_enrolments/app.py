@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from planhub.enrolments.models import EnrolmentsCreateBody, ItemOutcomes
 from planhub.enrolments.service import EnrolmentService
 from planhub.http import RestApi
+from planhub.http.params import PortalRef, StudentEmail
 from planhub.http.responses import errors
 
 enrolments = EnrolmentService.from_environment()
@@ -20,8 +21,8 @@ app = RestApi(go1=True)
     responses=errors(400, 403, 404),
 )
 def create_student_enrolments(
-    instance: Annotated[str, Path(description="The portal's id or name")],
-    studentEmail: Annotated[str, Path(max_length=254)],
+    instance: PortalRef,
+    studentEmail: StudentEmail,
     body: Annotated[EnrolmentsCreateBody, Body()],
 ) -> ItemOutcomes:
     """On behalf of a student (portal admins, the student's managers, staff); per-item answers."""

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from planhub.http import RestApi
+from planhub.http.params import ObjectId
 from planhub.http.responses import errors
 from planhub.subscriptions.service import SubscriptionPlanService
 
@@ -20,7 +21,7 @@ app = RestApi()
     responses=errors(401, 403, 404, success=204),
 )
 def delete_subscription_plan(
-    plan_id: str,
+    plan_id: ObjectId,
     api_key: Annotated[
         str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")
     ] = None,

@@ -3,6 +3,7 @@
 from planhub.catalog.models import ClientView
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
+from planhub.http.params import ClientId
 from planhub.http.responses import errors
 
 catalog = CatalogService.from_environment()
@@ -10,7 +11,7 @@ app = RestApi()
 
 
 @app.get("/admin/clients/<clientId>", operation_id="getClient", tags=["catalog"], responses=errors(401, 403, 404))
-def get_client(clientId: str) -> ClientView:
+def get_client(clientId: ClientId) -> ClientView:
     """Read a client with its current balance and this period's usage."""
     return catalog.get_client(app.claims, clientId)
 

@@ -1,14 +1,12 @@
 """GET /enrolment/enrolment/{enrolmentId}: an enrolment, archived or not, with its `ETag`."""
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from planhub import conditional
 from planhub.enrolments.models import EnrolmentView
 from planhub.enrolments.service import EnrolmentService
 from planhub.http import RestApi
+from planhub.http.params import NumericId
 from planhub.http.responses import errors
 
 enrolments = EnrolmentService.from_environment()
@@ -21,7 +19,7 @@ app = RestApi(go1=True)
     tags=["enrolments"],
     responses=errors(400, 403, 404),
 )
-def get_enrolment(enrolmentId: Annotated[int, Path(ge=1)]) -> Response[EnrolmentView]:
+def get_enrolment(enrolmentId: NumericId) -> Response[EnrolmentView]:
     """For the learner, their managers, portal admins, the LO's assessors and staff. The `ETag`
     names its version: send it back as `If-Match` on a PUT to change only what you read."""
     view = enrolments.get(app.claims, enrolmentId)

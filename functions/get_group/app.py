@@ -3,6 +3,7 @@
 from planhub.catalog.models import GroupView
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
+from planhub.http.params import GroupId, PortalId
 from planhub.http.responses import errors
 
 catalog = CatalogService.from_environment()
@@ -15,7 +16,7 @@ app = RestApi()
     tags=["catalog"],
     responses=errors(401, 403, 404),
 )
-def get_group(portalId: str, groupId: str) -> GroupView:
+def get_group(portalId: PortalId, groupId: GroupId) -> GroupView:
     """Read a group with its members."""
     return catalog.get_group(app.claims, portalId, groupId)
 

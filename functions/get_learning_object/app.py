@@ -2,6 +2,7 @@
 
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
+from planhub.http.params import LoId
 from planhub.http.responses import errors
 from planhub.records.learning_object import LearningObject
 
@@ -10,7 +11,7 @@ app = RestApi()
 
 
 @app.get("/admin/los/<loId>", operation_id="getLearningObject", tags=["catalog"], responses=errors(401, 403, 404))
-def get_learning_object(loId: str) -> LearningObject:
+def get_learning_object(loId: LoId) -> LearningObject:
     """Read a learning object."""
     return catalog.get_learning_object(app.claims, loId)
 

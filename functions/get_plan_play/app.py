@@ -1,10 +1,7 @@
 """GET /api/plan-plays/{planPlayId}: read one plan play."""
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from planhub.http import ErrorStyle, RestApi
+from planhub.http.params import ObjectId
 from planhub.http.ratelimit import rate_limit_headers
 from planhub.http.responses import DetailedError, errors
 from planhub.plan_plays.models import PlanPlayAnswer
@@ -21,7 +18,7 @@ app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
     tags=["plan plays"],
     responses=errors(401, 403, 404, model=DetailedError),
 )
-def get_plan_play(planPlayId: Annotated[str, Path(min_length=1, max_length=128)]) -> PlanPlayAnswer:
+def get_plan_play(planPlayId: ObjectId) -> PlanPlayAnswer:
     """Read a plan play of the caller (staff: any plan play)."""
     return plan_plays.get(app.claims, planPlayId)
 

@@ -2,6 +2,7 @@
 
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
+from planhub.http.params import ProductId
 from planhub.http.responses import errors
 from planhub.records.company import Product
 
@@ -10,7 +11,7 @@ app = RestApi()
 
 
 @app.get("/admin/products/<productId>", operation_id="getProduct", tags=["catalog"], responses=errors(401, 403, 404))
-def get_product(productId: str) -> Product:
+def get_product(productId: ProductId) -> Product:
     """Read a product."""
     return catalog.get_product(app.claims, productId)
 

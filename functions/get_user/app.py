@@ -2,6 +2,7 @@
 
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
+from planhub.http.params import PortalId, UserId
 from planhub.http.responses import errors
 from planhub.records.user import User
 
@@ -15,7 +16,7 @@ app = RestApi()
     tags=["catalog"],
     responses=errors(401, 403, 404),
 )
-def get_user(portalId: str, userId: str) -> User:
+def get_user(portalId: PortalId, userId: UserId) -> User:
     """Read a user of a portal."""
     return catalog.get_user(app.claims, portalId, userId)
 

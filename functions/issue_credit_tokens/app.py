@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from planhub.catalog.models import CreditTokensBody, CreditTokensIssued
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
+from planhub.http.params import PortalId
 from planhub.http.responses import errors
 
 catalog = CatalogService.from_environment()
@@ -19,7 +20,7 @@ app = RestApi()
     tags=["catalog"],
     responses=errors(400, 401, 403, 404),
 )
-def issue_credit_tokens(portalId: str, body: Annotated[CreditTokensBody, Body()]) -> CreditTokensIssued:
+def issue_credit_tokens(portalId: PortalId, body: Annotated[CreditTokensBody, Body()]) -> CreditTokensIssued:
     """Issue single-use credit tokens for a learning object (all or none)."""
     return catalog.issue_credit_tokens(app.claims, portalId, body)
 

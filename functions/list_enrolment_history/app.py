@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from planhub.enrolments.models import EnrolmentHistoryPage
 from planhub.enrolments.service import EnrolmentService
 from planhub.http import RestApi
+from planhub.http.params import NumericId
 from planhub.http.responses import errors
 
 enrolments = EnrolmentService.from_environment()
@@ -20,7 +21,7 @@ app = RestApi(go1=True)
     responses=errors(400, 403, 404),
 )
 def list_enrolment_history(
-    enrolmentId: Annotated[int, Path(ge=1)],
+    enrolmentId: NumericId,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> EnrolmentHistoryPage:

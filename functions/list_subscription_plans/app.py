@@ -18,7 +18,12 @@ def list_subscription_plans(
     size: Annotated[int, Query(ge=1, le=200, description="Plans per page")] = 50,
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     sorting: Annotated[
-        str, Query(max_length=20, description="created, updated, name or total_amount; a leading - for descending")
+        str,
+        Query(
+            max_length=20,
+            pattern=r"^-?(created|updated|name|total_amount)$",
+            description="created, updated, name or total_amount; a leading - for descending",
+        ),
     ] = "-created",
     include_deleted: Annotated[bool, Query(description="List deleted plans too")] = False,
     api_key: Annotated[

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from planhub.catalog.models import LearningObjectBody
 from planhub.catalog.service import CatalogService
 from planhub.http import RestApi
+from planhub.http.params import LoId
 from planhub.http.responses import errors
 from planhub.records.learning_object import LearningObject
 
@@ -15,7 +16,7 @@ app = RestApi()
 
 
 @app.put("/admin/los/<loId>", operation_id="putLearningObject", tags=["catalog"], responses=errors(400, 401, 403, 404))
-def put_learning_object(loId: str, body: Annotated[LearningObjectBody, Body()]) -> LearningObject:
+def put_learning_object(loId: LoId, body: Annotated[LearningObjectBody, Body()]) -> LearningObject:
     """Create or replace a learning object."""
     return catalog.put_learning_object(app.claims, loId, body)
 

@@ -4,12 +4,13 @@ from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 
 from planhub import conditional
 from planhub.enrolments.models import EnrolmentUpdateBody
 from planhub.enrolments.service import EnrolmentService
 from planhub.http import RestApi
+from planhub.http.params import NumericId
 from planhub.http.responses import errors
 
 enrolments = EnrolmentService.from_environment()
@@ -23,7 +24,7 @@ app = RestApi(go1=True)
     responses=errors(400, 403, 404, 409, 412, success=204),
 )
 def update_enrolment(
-    enrolmentId: Annotated[int, Path(ge=1)],
+    enrolmentId: NumericId,
     body: Annotated[EnrolmentUpdateBody, Body()],
     if_match: Annotated[
         str | None, Header(max_length=1024, description="The `ETag` a GET answered (or `*`): 412 when stale")

@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from planhub.http import ErrorStyle, RestApi
+from planhub.http.params import ObjectId
 from planhub.http.ratelimit import rate_limit_headers
 from planhub.http.responses import DetailedError, errors
 from planhub.plan_plays.models import PlanPlayAnswer, PlanPlayUpdateBody
@@ -21,9 +22,7 @@ app.use([rate_limit_headers(plan_plays.limits)])  # RateLimit-Policy, RateLimit
     tags=["plan plays"],
     responses=errors(400, 401, 403, 404, 409, 429, model=DetailedError),
 )
-def update_plan_play(
-    planPlayId: Annotated[str, Path(min_length=1, max_length=128)], body: Annotated[PlanPlayUpdateBody, Body()]
-) -> PlanPlayAnswer:
+def update_plan_play(planPlayId: ObjectId, body: Annotated[PlanPlayUpdateBody, Body()]) -> PlanPlayAnswer:
     """Update a plan play's progress; the first transition to completed (or ended) is billed once."""
     return plan_plays.update(app.claims, planPlayId, body)
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 
 from planhub.http import RestApi
+from planhub.http.params import ObjectId
 from planhub.http.responses import errors
 from planhub.subscriptions.models import PlanDocument, PlanUpdateBody
 from planhub.subscriptions.service import SubscriptionPlanService
@@ -20,7 +21,7 @@ app = RestApi()
     responses=errors(400, 401, 403, 404, 409),
 )
 def update_subscription_plan(
-    plan_id: str,
+    plan_id: ObjectId,
     body: Annotated[PlanUpdateBody, Body()],
     api_key: Annotated[
         str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")

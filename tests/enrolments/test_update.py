@@ -93,14 +93,16 @@ def test_the_deprecated_expected_completion_date_sets_the_due_date(api: Api, lea
     assert learning.enrolment(enrolment_id)["due_date"] == "2016-10-18T06:04:33Z"
 
 
-def test_a_due_date_and_a_different_expected_completion_date_are_400(api: Api, learning: Learning) -> None:
+def test_a_due_date_wins_over_a_different_expected_completion_date(api: Api, learning: Learning) -> None:
+    # Given an enrolment; the update seed's own example sends both fields, with different values
     enrolment_id, _ = given_text_enrolment(learning)
     body = {"dueDate": "2017-01-01T00:00:00Z", "expectedCompletionDate": "2018-01-01T00:00:00Z"}
 
     answer = api.put(path(enrolment_id), body, token=MANAGER)
 
-    assert answer.status == 400
-    assert "expectedCompletionDate" in answer.json()["message"]
+    # Then the update is taken, and dueDate wins (SPEC.md section 5)
+    assert answer.status == 204, answer.body
+    assert learning.enrolment(enrolment_id)["due_date"] == "2017-01-01T00:00:00Z"
 
 
 def test_a_field_of_the_wrong_type_is_400_naming_it(api: Api, learning: Learning) -> None:

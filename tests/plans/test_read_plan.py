@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from planhub_local import tokens
@@ -57,11 +59,13 @@ def test_an_unknown_plan_is_404(plans: Plans) -> None:
     assert "12345" in answer.json()["message"]
 
 
-@pytest.mark.parametrize("plan_id", ["abc", "0", "-5"])
-def test_a_plan_id_that_is_not_a_positive_integer_is_404(plans: Plans, plan_id: str) -> None:
-    answer = plans.api.get(f"/enrolment/plan/{plan_id}", token=plans.staff)
+@pytest.mark.parametrize("plan_id", ["abc", "0", "-5", "\u00b2", "1" * 20])
+def test_a_plan_id_that_is_not_a_positive_integer_of_at_most_19_digits_is_400(plans: Plans, plan_id: str) -> None:
+    # Path ids are validated like ids in bodies (SPEC.md section 8); "²" was a 500
+    answer = plans.api.get(f"/enrolment/plan/{quote(plan_id)}", token=plans.staff)
 
-    assert answer.status == 404
+    assert answer.status == 400
+    assert "planId" in answer.json()["message"]
 
 
 def test_without_a_token_the_answer_is_403(plans: Plans, plan_id: str) -> None:

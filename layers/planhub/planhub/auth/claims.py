@@ -1,4 +1,9 @@
-"""The caller, as the token describes them (SPEC.md section 2)."""
+"""The caller, as the token describes them (SPEC.md section 2).
+
+Every claim has its declared type, strictly: `"staff": "true"` or `1` is not `true`, a
+numeric `sub` is not a user id. A token whose claims do not fit is refused by the
+authorizer, never read leniently.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import json
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from planhub.errors import Unauthenticated
 
@@ -21,8 +26,8 @@ class PortalRole(StrEnum):
 class CompanyMembership(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(min_length=1)
-    admin: bool = False
+    id: StrictStr = Field(min_length=1)
+    admin: StrictBool = False
 
 
 class Claims(BaseModel):
@@ -30,15 +35,15 @@ class Claims(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    sub: str = Field(min_length=1)
-    email: str | None = None
-    name: str | None = None
-    roles: dict[str, list[PortalRole]] = Field(default_factory=dict)
-    staff: bool = False
-    client_id: str | None = None
+    sub: StrictStr = Field(min_length=1)
+    email: StrictStr | None = None
+    name: StrictStr | None = None
+    roles: dict[StrictStr, list[PortalRole]] = Field(default_factory=dict)
+    staff: StrictBool = False
+    client_id: StrictStr | None = None
     company: CompanyMembership | None = None
-    exp: int
-    iat: int | None = None
+    exp: StrictInt
+    iat: StrictInt | None = None
 
     def roles_in(self, portal_id: str) -> frozenset[PortalRole]:
         return frozenset(self.roles.get(portal_id, []))

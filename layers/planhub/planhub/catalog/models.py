@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from planhub.auth.claims import PortalRole
+from planhub.id_rules import ID_MAX_LENGTH, ID_PATTERN
 from planhub.records.client import ClientPolicy, ClientUsage
 from planhub.records.learning_object import CONTAINER_TYPES, LoType
 from planhub.records.price import Currency, Price
@@ -21,7 +22,7 @@ MAX_GROUP_MEMBERS = 10_000
 # One transaction: the tokens, their event, and the checks of the portal and the LO.
 MAX_CREDIT_TOKENS_PER_CALL = 97
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 

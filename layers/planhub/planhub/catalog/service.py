@@ -62,10 +62,11 @@ from planhub.storage import (
 from planhub.storage import keys as table_keys
 from planhub.storage.api_keys import ApiKeyTaken, UsagePlanKeys
 from planhub.storage.keys import Key
-from planhub.storage.table import TRANSACTION_LIMIT, decode_cursor
+from planhub.storage.table import TRANSACTION_LIMIT
 
 MEMBER_CHANGES_PER_TRANSACTION = TRANSACTION_LIMIT - 1  # and the event that announces them
 SAVE_ATTEMPTS = 3  # a save built on the stored record retries when that record changed meanwhile
+CLIENT_SAVE_ATTEMPTS = 10  # each retry means a consumption or top-up landed meanwhile: it hands back the new balance
 
 
 def current_period(now: datetime | None = None) -> str:
@@ -278,11 +279,73 @@ class CatalogService:
     # --- clients --------------------------------------------------------------------------
 
     def put_client(self, claims: Claims, client_id: str, body: ClientBody) -> ClientView:
+        """Creates a client with the body's opening balance, or replaces an existing client's
+        name and policy keeping its live balance (SPEC.md section 3).
+
+        The first attempt assumes a new client; when one exists, its failed condition hands
+        back the stored client. Metered before and after (the common case), the next attempt
+        updates the name and terms in place and never touches the balance, so consumption
+        and top-ups landing meanwhile neither fail it nor are overwritten. When credits come
+        or go, the client is written whole with the stored balance (kept aside as
+        `retained_balance` while no credits apply), on the condition that the balance is
+        still the one read; a consumption or top-up in between fails it and hands back the
+        newer balance.
+        """
         permissions.require_staff(claims)
-        client = Client(id=client_id, name=body.name, policy=body.policy)
-        event = DomainEvent.of(EventType.CLIENT_SAVED, client.model_dump(mode="json"), actor=claims.sub)
-        self._save(client.to_item(), event)
-        return self._client_view(client_id)
+        stored: Client | None = None
+        for _ in range(CLIENT_SAVE_ATTEMPTS):
+            try:
+                if stored is not None and _keeps_credits(stored, body):
+                    self._update_client_terms(claims, stored, body)
+                else:
+                    condition, client = (
+                        (not_exists(), Client(id=client_id, name=body.name, policy=body.policy))
+                        if stored is None
+                        else _client_replacing(stored, body)
+                    )
+                    event = DomainEvent.of(EventType.CLIENT_SAVED, client.model_dump(mode="json"), actor=claims.sub)
+                    self._save(client.to_item(), event, condition=condition)
+                return self._client_view(client_id)
+            except StoredRecordDiffers as differs:
+                stored = Client.from_item(differs.stored) if differs.stored else None
+        raise ConcurrentModification("The client's balance kept changing while it was being saved; try again")
+
+    def _update_client_terms(self, claims: Claims, stored: Client, body: ClientBody) -> None:
+        """Name, rate limit, quota and credit prices in place; the live balance untouched."""
+        credits = body.policy.credits
+        assert credits is not None and stored.policy.credits is not None
+        sets = ["#name = :name", "policy.credits.per_create = :per_create", "policy.credits.per_completion = :per_done"]
+        values: dict[str, Any] = {
+            ":name": body.name,
+            ":per_create": credits.per_create,
+            ":per_done": credits.per_completion,
+            ":map": "M",
+        }
+        removes = []
+        for part in ("rate_limit", "quota"):
+            terms = getattr(body.policy, part)
+            if terms is None:
+                removes.append(f"policy.{part}")
+            else:
+                sets.append(f"policy.{part} = :{part}")
+                values[f":{part}"] = terms.model_dump(mode="json")
+        update = Update(
+            table_keys.client(stored.id),
+            Expression(
+                "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+                names={"#name": "name"},
+                values=values,
+            ),
+            Expression("attribute_type(policy.credits, :map) AND attribute_not_exists(retained_balance)"),
+        )
+        kept = body.policy.model_copy(update={"credits": credits.model_copy(update={"balance": None})})
+        data = {"id": stored.id, "name": body.name, "policy": kept.model_dump(mode="json"), "balance_kept": True}
+        try:
+            self.table.transact([update, events.record(DomainEvent.of(EventType.CLIENT_SAVED, data, actor=claims.sub))])
+        except TransactionCanceled as canceled:
+            if 0 not in canceled.failed_conditions():
+                raise
+            raise StoredRecordDiffers(canceled.reasons[0].item) from canceled
 
     def get_client(self, claims: Claims, client_id: str) -> ClientView:
         permissions.require_staff(claims)
@@ -398,12 +461,41 @@ class CatalogService:
 
     def list_audit(self, claims: Claims, day: str, limit: int, cursor: str | None) -> AuditPage:
         permissions.require_staff(claims)
-        try:
-            decode_cursor(cursor)
-        except ValueError as error:
-            raise InvalidInput("cursor: not a cursor this API gave out") from error
         page = self.table.query(table_keys.catalog_audit_pk(day), limit=limit, cursor=cursor, newest_first=True)
         return AuditPage(data=[AuditEntry.model_validate(i) for i in page.items], cursor=page.cursor)
+
+
+def _keeps_credits(stored: Client, body: ClientBody) -> bool:
+    """Metered by credits before and after: the terms change in place, the balance is not touched."""
+    return stored.policy.credits is not None and body.policy.credits is not None and stored.retained_balance is None
+
+
+def _client_replacing(stored: Client, body: ClientBody) -> tuple[Expression, Client]:
+    """The client `body` describes, with `stored`'s live balance, and the condition that the
+    stored balance is still the one read (no consumption or top-up in between)."""
+    live = stored.policy.credits.balance if stored.policy.credits else stored.retained_balance
+    terms = ["attribute_exists(PK)"]
+    values: dict[str, Any] = {}
+    if stored.policy.credits:
+        terms.append("policy.credits.balance = :balance")
+        values[":balance"] = stored.policy.credits.balance
+    else:
+        terms.append("attribute_not_exists(policy.credits)")
+    if stored.retained_balance is None:
+        terms.append("attribute_not_exists(retained_balance)")
+    else:
+        terms.append("retained_balance = :retained")
+        values[":retained"] = stored.retained_balance
+    credits = body.policy.credits
+    if credits is not None and live is not None:
+        credits = credits.model_copy(update={"balance": live})
+    client = Client(
+        id=stored.id,
+        name=body.name,
+        policy=body.policy.model_copy(update={"credits": credits}),
+        retained_balance=live if credits is None else None,
+    )
+    return Expression(" AND ".join(terms), values=values), client
 
 
 class StoredRecordDiffers(Exception):

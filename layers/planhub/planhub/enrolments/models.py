@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from planhub.id_rules import EMAIL_MAX_LENGTH, EMAIL_PATTERN, ID_MAX_LENGTH, ID_PATTERN
 from planhub.storage import keys
 from planhub.storage.entity import Entity
 from planhub.storage.keys import Key
@@ -44,6 +45,18 @@ OPEN_STATUSES = frozenset({EnrolmentStatus.NOT_STARTED, EnrolmentStatus.IN_PROGR
 
 # A create may start an enrolment in any status but `expired` (the create seed's list).
 CreatableStatus = Literal["not-started", "in-progress", "pending", "completed"]
+DEFAULT_STATUS: CreatableStatus = "in-progress"  # the seed's default when the `/{status}` segment is left out
+StudentEmail = Annotated[str, StringConstraints(max_length=EMAIL_MAX_LENGTH, pattern=EMAIL_PATTERN)]
+
+
+def status_or_student(segment: CreatableStatus | str) -> tuple[CreatableStatus, str | None]:
+    """The last segment of `.../enrolment/{statusOrEmail}`: a status (the caller's own
+    enrolment), or a student's email (on their behalf, with the default status)."""
+    if segment in get_args(CreatableStatus):
+        return segment, None  # type: ignore[return-value]  # one of the literal's values
+    return DEFAULT_STATUS, segment
+
+
 # The update seed's table writes `expire`; the stored status is `expired`. Both are accepted.
 RequestedStatus = Literal["not-started", "in-progress", "pending", "completed", "expired", "expire"]
 
@@ -89,7 +102,7 @@ def _lo_id_text(value: Any) -> Any:
 
 
 LoId = Annotated[
-    str, BeforeValidator(_lo_id_text), StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+    str, BeforeValidator(_lo_id_text), StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)
 ]
 Flag = Annotated[bool, Field(description="1 or true to ask for it; 0 or false (the default) not to")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -159,7 +172,7 @@ class EnrolmentItem(Body):
     loId: LoId
     parentLoId: LoId = NO_PARENT
     parentEnrolmentId: int | None = Field(default=None, ge=1)
-    status: CreatableStatus = "in-progress"
+    status: CreatableStatus = DEFAULT_STATUS
     dueDate: IsoDateTime | None = None
     startDate: IsoDateTime | None = None
     data: DataObject | None = None

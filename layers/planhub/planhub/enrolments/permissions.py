@@ -153,8 +153,10 @@ def lo_types_allowing(
 
 
 def require_may_enrol(claims: Claims, portal_id: str, learner: User) -> None:
-    """Enrolling someone: themselves, or on their behalf as a portal admin, their manager or staff."""
-    if claims.sub == learner.id or claims.staff or claims.is_admin_of(portal_id) or learner.is_managed_by(claims.sub):
+    """Enrolling a student on their behalf (the routes naming a student by email): portal
+    admins, the student's managers and staff only (SPEC.md section 5). A student naming
+    themselves is refused too, as by the original API: their own routes are for that."""
+    if claims.staff or claims.is_admin_of(portal_id) or learner.is_managed_by(claims.sub):
         return
     raise Forbidden("Only portal admins, the student's managers and staff may enrol a student")
 

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 from planhub import conditional, events
 from planhub.auth.claims import Claims
@@ -234,8 +233,7 @@ class EnrolmentService:
         BatchGetItem (and one more Query for a student named by email). A student's id comes
         from the email index, so a student costs a Query before the BatchGetItem.
         """
-        # A client may send the path's `@` percent-encoded; the resolver hands it on as sent.
-        email = unquote(student_email) if student_email is not None else None
+        email = student_email  # the resolver decoded the path's percent-encoding (`%40`)
         own = email is None
 
         student: User | None = None
@@ -301,7 +299,8 @@ class EnrolmentService:
             parent_enrolment_id=context.parent.id if context.parent else None,
             status=request.status,
             plan_id=plan_link.plan_id if plan_link else None,
-            start_date=request.start_date,
+            # Created in progress without a start date: it starts now (SPEC.md section 5).
+            start_date=request.start_date or (now if request.status is EnrolmentStatus.IN_PROGRESS else None),
             due_date=request.due_date,
             end_date=now if request.status is EnrolmentStatus.COMPLETED else None,
             data=request.data,
@@ -523,6 +522,12 @@ class EnrolmentService:
             and values.get("end_date", enrolment.end_date) is None
         ):
             values["end_date"] = now  # completing sets endDate if absent
+        if (
+            status_changes
+            and to_status is EnrolmentStatus.IN_PROGRESS
+            and values.get("start_date", enrolment.start_date) is None
+        ):
+            values["start_date"] = now  # moved in progress without a start date: it starts now
         version = enrolment.version + 1
         after = enrolment.model_copy(update={**values, "version": version, "updated_at": now})
 
@@ -585,7 +590,7 @@ class EnrolmentService:
         current = Enrolment.from_item(stored)
         if current.archived:
             raise Conflict(f"Enrolment {read.id} is archived: it no longer changes")
-        touched = set(changes) | ({"status", "end_date"} if "status" in changes else set())
+        touched = set(changes) | ({"status", "end_date", "start_date"} if "status" in changes else set())
         before, now = read.model_dump(), current.model_dump()
         changed = {name for name in before if before[name] != now[name]} - {"version", "updated_at"}
         if changed & touched or attempt == MERGE_ATTEMPTS - 1:
@@ -832,9 +837,10 @@ def _requested_changes(body: EnrolmentUpdateBody) -> tuple[set[str], dict[str, A
         raise InvalidInput("Nothing to update: give at least one field")
     if "status" in given and body.status is None:
         raise InvalidInput("status: must not be null")
-    if {"dueDate", "expectedCompletionDate"} <= given and body.dueDate != body.expectedCompletionDate:
-        raise InvalidInput("expectedCompletionDate: deprecated alias of dueDate; give one of them")
-    changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given}
+    # `expectedCompletionDate` is the deprecated alias of `dueDate`: when both are sent (the
+    # seed's own example does), `dueDate` wins (SPEC.md section 5).
+    alias_overruled = {"expectedCompletionDate"} if "dueDate" in given else set()
+    changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given - alias_overruled}
     if "status" in changes:
         changes["status"] = requested_status(body.status) if body.status else None
     return given, changes, {_REQUEST_NAMES.get(name, name) for name in given}

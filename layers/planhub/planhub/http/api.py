@@ -12,12 +12,16 @@ import binascii
 import functools
 import json
 import os
+import re
+import sys
 import threading
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, cast
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -38,6 +42,7 @@ class RestApi(APIGatewayRestResolver):
         self.go1 = go1
         self.exception_handler(PlanhubError)(self._domain_error)
         self.exception_handler(RequestValidationError)(self._invalid_request)
+        self.exception_handler(NotFoundError)(self._unmatched_path)
         self.exception_handler(Exception)(self._unexpected_error)
 
     # Powertools keeps the event being resolved on its BaseRouter class, shared by every
@@ -54,6 +59,12 @@ class RestApi(APIGatewayRestResolver):
 
     def _per_thread(self) -> threading.local:
         return self.__dict__.setdefault("_request", threading.local())  # type: ignore[no-any-return]
+
+    def _convert_matches_into_route_keys(self, match: re.Match[str]) -> dict[str, str]:
+        # Path ids are validated like ids in bodies, so their percent-encoding is decoded
+        # first, once (`a%40b` is `a@b`); bytes that are not UTF-8 become U+FFFD, which no
+        # id pattern admits (400).
+        return {name: unquote(value, errors="replace") for name, value in match.groupdict().items()}
 
     @property
     def claims(self) -> Claims:
@@ -72,6 +83,14 @@ class RestApi(APIGatewayRestResolver):
     def _invalid_request(self, error: RequestValidationError) -> Response[str]:
         logger.info("request invalid", extra={"errors": str(error.errors())[:2000]})
         return validation_response(error.errors(), self.style)
+
+    def _unmatched_path(self, error: NotFoundError) -> Response[str]:
+        # API Gateway matched this function's route, so the path is ours; the resolver's
+        # stricter pattern refused a path segment with characters no id holds (a raw quote).
+        logger.info("path segment refused", extra={"path": self.current_event.path[:300]})
+        return validation_response(
+            [{"loc": ("path",), "msg": "holds characters no id may contain", "type": "path_invalid"}], self.style
+        )
 
     def _unexpected_error(self, error: Exception) -> Response[str]:
         logger.exception("unhandled error")
@@ -182,8 +201,14 @@ def _body_parameter(handler: Callable[..., Any]) -> Any:
 
 
 def _parse_json(text: str) -> Any:
-    """json.loads, with nesting deeper than the parser follows reported as invalid JSON (400)."""
+    """json.loads, where every body of every route is parsed: what the parser cannot read is
+    invalid JSON (400), never a 500. Besides syntax errors, that is nesting deeper than the
+    parser follows and integers longer than Python (and the Lambda runtime) convert."""
     try:
         return json.loads(text)
+    except json.JSONDecodeError:
+        raise
     except RecursionError as error:
         raise json.JSONDecodeError("nested too deeply", text, 0) from error
+    except ValueError as error:  # int-string conversion limit (4,300 digits)
+        raise json.JSONDecodeError(f"a number has more than {sys.get_int_max_str_digits()} digits", text, 0) from error

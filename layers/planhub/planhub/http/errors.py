@@ -41,6 +41,9 @@ STATUS_OF: dict[type[PlanhubError], HTTPStatus] = {
 }
 
 
+JSON_LIMIT_REASONS = ("a number has more than", "nested too deeply")
+
+
 class ErrorStyle(Enum):
     MESSAGE = "message"  # {"message": "..."}
     ERROR = "error"  # {"error": "...", "details": [...]}
@@ -83,7 +86,10 @@ def describe_validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     described = []
     for error in errors:
         if error.get("type") == "json_invalid":
-            described.append({"field": "body", "message": "is not valid JSON"})
+            # Our parser's own reasons (limits, not syntax) are worth naming to the caller.
+            reason = str((error.get("ctx") or {}).get("error") or "")
+            message = f"is not valid JSON: {reason}" if reason.startswith(JSON_LIMIT_REASONS) else "is not valid JSON"
+            described.append({"field": "body", "message": message})
             continue
         location = [str(part) for part in error.get("loc", ())]
         described.append({"field": ".".join(location), "message": str(error.get("msg", "invalid"))})

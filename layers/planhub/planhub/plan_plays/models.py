@@ -15,6 +15,7 @@ from planhub.storage.entity import Entity
 from planhub.storage.keys import Key
 
 MAX_LESSONS = 500  # three lesson lists of this size stay well inside DynamoDB's 400 KB item
+MAX_TOTAL_LESSONS_COMPLETED = 1_000_000_000  # a count, replays included; far below what DynamoDB stores
 
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
@@ -74,10 +75,17 @@ class PlanPlayUpdateBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: StatusInput | None = None
-    currentLessonIndex: int | None = None
+    # Ranges are stated in the schema and checked by `PlanPlay.problems_with`, with every other problem.
+    currentLessonIndex: int | None = Field(
+        default=None,
+        description="Within plannedLessons",
+        json_schema_extra={"minimum": 0, "maximum": MAX_LESSONS - 1},
+    )
     completedLessons: Annotated[list[Reference], Field(max_length=MAX_LESSONS)] | None = None
     completedLessonPlays: Annotated[list[Reference], Field(max_length=MAX_LESSONS)] | None = None
-    totalLessonsCompleted: int | None = None
+    totalLessonsCompleted: int | None = Field(
+        default=None, json_schema_extra={"minimum": 0, "maximum": MAX_TOTAL_LESSONS_COMPLETED}
+    )
     completedAt: AwareDatetime | None = None
     lastPlayedAt: AwareDatetime | None = None
 
@@ -159,8 +167,13 @@ class PlanPlay(Entity):
                 )
             if len(set(update.completedLessons)) != len(update.completedLessons):
                 problems.append(Problem(field="body.completedLessons", message="must not repeat a lesson"))
-        if update.totalLessonsCompleted is not None and update.totalLessonsCompleted < 0:
+        total = update.totalLessonsCompleted
+        if total is not None and total < 0:
             problems.append(Problem(field="body.totalLessonsCompleted", message="must not be negative"))
+        elif total is not None and total > MAX_TOTAL_LESSONS_COMPLETED:
+            problems.append(
+                Problem(field="body.totalLessonsCompleted", message=f"must be at most {MAX_TOTAL_LESSONS_COMPLETED:,}")
+            )
         return problems
 
     def changes_for(self, update: PlanPlayUpdateBody) -> dict[str, Any]:

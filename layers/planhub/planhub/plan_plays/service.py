@@ -33,7 +33,6 @@ from planhub.plan_plays.models import (
 from planhub.settings import TableEnvironment
 from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
-from planhub.storage.table import decode_cursor
 
 NOT_FOUND = "Plan play not found"
 MAX_QUERIES_PER_PAGE = 5  # filtered pages are filled up to this many Queries, then handed back with a cursor
@@ -131,7 +130,6 @@ class PlanPlayService:
             index, partition = "GSI1", table_keys.user_plan_plays_index(client, owner)
         else:
             index, partition = "GSI2", table_keys.client_plan_plays_index(client)
-        _check_cursor(cursor, index, partition)
         filter_ = _filter(status, plan_id)
         items: list[dict[str, Any]] = []
         for _ in range(MAX_QUERIES_PER_PAGE):
@@ -246,23 +244,3 @@ def _filter(status: StatusInput | None, plan_id: str | None) -> Expression | Non
         names["#plan"] = "planId"
         values[":plan"] = plan_id
     return Expression(" AND ".join(terms), names, values) if terms else None
-
-
-def _check_cursor(cursor: str | None, index: str, partition: str) -> None:
-    """A cursor is only good for the list it came from (same client, same user or all)."""
-    try:
-        start = decode_cursor(cursor)
-    except ValueError as error:
-        raise _bad_cursor() from error
-    if start is None:
-        return
-    expected = {"PK", "SK", f"{index}PK", f"{index}SK"}
-    if set(start) != expected or start[f"{index}PK"] != {"S": partition}:
-        raise _bad_cursor()
-
-
-def _bad_cursor() -> InvalidInput:
-    return InvalidInput(
-        "Invalid request: cursor: not a cursor this list gave out",
-        details=[{"field": "query.cursor", "message": "not a cursor this list gave out"}],
-    )

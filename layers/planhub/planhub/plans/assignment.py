@@ -154,6 +154,8 @@ def _reassign(assignment: Assignment, holdings: Holdings, old_plan_id: int, now:
         linked = enrolment.id if enrolment is not None else None
         writes.append(enrolment_link.unchanged(portal, user, lo, holdings.enrolment_id))
     plan = _new_plan(assignment, linked, now)
+    if enrolment is not None and linked is not None:
+        writes.append(enrolment_link.relink(enrolment, plan.id, at=now))  # the kept enrolment names the new plan
     archive_old = Update(
         table_keys.plan(old_plan_id),
         archiving(portal, user, lo, by=assignment.actor, now=now),

@@ -87,3 +87,21 @@ def archive(
             Expression("enrolment_id = :enrolment", values={":enrolment": enrolment.id}),
         ),
     ]
+
+
+def relink(enrolment: ActiveEnrolment, plan_id: int, *, at: datetime) -> Update:
+    """Points a kept enrolment at the plan that replaced its plan (a version 2 re-assignment),
+    if nobody changed the enrolment meanwhile: the new plan and the enrolment name each other."""
+    when = at.isoformat().replace("+00:00", "Z")
+    return Update(
+        table_keys.enrolment(enrolment.id),
+        Expression(
+            "SET plan_id = :plan, updated_at = :at, version = version + :one",
+            values={":plan": plan_id, ":at": when, ":one": 1},
+        ),
+        Expression(
+            f"#status = :status AND version = :version AND {_NOT_ARCHIVED}",
+            names={"#status": "status"},
+            values={":status": enrolment.status, ":version": enrolment.version, ":false": False},
+        ),
+    )

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from planhub.id_rules import ID_MAX_LENGTH, ID_PATTERN
 from planhub.storage import keys
 from planhub.storage.entity import Entity
 from planhub.storage.keys import Key
@@ -30,7 +31,7 @@ MAX_NOTE_LENGTH = 255
 REASSIGN_VERSION = 2
 NOT_ASSIGNABLE = "Assignment is not supported for this LO"
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 
 
 class PlanStatus(IntEnum):

@@ -374,10 +374,8 @@ class PlanService:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def get_plan(self, claims: Claims, plan_id: str) -> PlanView:
-        if not plan_id.isdigit() or int(plan_id) <= 0:
-            raise NotFound(f"Plan {plan_id} not found")
-        plan = self.repository.plan_or_group_plan(int(plan_id))
+    def get_plan(self, claims: Claims, plan_id: int) -> PlanView:
+        plan = self.repository.plan_or_group_plan(plan_id)
         if isinstance(plan, GroupPlan):
             permissions.require_may_read_group_plan(claims, plan.portal_id)
             return PlanView.of_group_plan(plan)

@@ -51,6 +51,10 @@ class Client(Entity):
     id: str
     name: str
     policy: ClientPolicy = Field(default_factory=ClientPolicy)
+    # The live balance, kept while a policy without credits is in force (SPEC.md section 3:
+    # replacing a client's policy never loses its balance); it is the opening balance again
+    # when credits come back.
+    retained_balance: int | None = None
 
     def keys(self) -> Key:
         return keys.client(self.id)

@@ -37,7 +37,9 @@ def _number(value: int | float, path: str) -> Decimal:
         # 10**40 is one significant digit written with 41: say it in exponent form instead.
         number = number.normalize(_EXACT)
     if abs(number) >= _TOO_LARGE or len(number.as_tuple().digits) > _DIGITS:
-        raise NumberOutOfRange(f"{path}: {value} is beyond the numbers planhub stores")
+        field, shown = path or "a number", str(value) if len(str(value)) <= 60 else f"{str(value)[:40]}..."
+        message = f"{shown} is beyond the numbers planhub stores (38 significant digits)"
+        raise NumberOutOfRange(f"{field}: {message}", details=[{"field": path or "body", "message": message}])
     return number
 
 

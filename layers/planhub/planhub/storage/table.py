@@ -7,8 +7,6 @@ or `TransactionCanceled` (with one reason per write), and the domain decides wha
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -19,6 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from planhub.storage import cursor as cursor_codec
 from planhub.storage.codec import from_attributes, serialize, to_attributes
 from planhub.storage.keys import Key
 
@@ -146,25 +145,6 @@ class Page:
     cursor: str | None
 
 
-def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(from_attributes(last_key)).encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    """An opaque cursor back into an ExclusiveStartKey; a tampered one raises ValueError."""
-    if not cursor:
-        return None
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValueError("cursor is not valid") from error
-    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
-        raise ValueError("cursor is not valid")
-    return to_attributes(raw)
-
-
 class Table:
     def __init__(self, name: str, client: DynamoDBClient | None = None) -> None:
         self.name = name
@@ -255,13 +235,13 @@ class Table:
             params["ConsistentRead"] = True
         if limit is not None:
             params["Limit"] = limit
-        start = decode_cursor(cursor)
+        start = cursor_codec.decode(cursor, pk=pk, index=index, sk_prefix=sk_prefix, sk_between=sk_between)
         if start:
             params["ExclusiveStartKey"] = start
         answer = self.client.query(**params)
         return Page(
             items=[from_attributes(i) for i in answer.get("Items", [])],
-            cursor=encode_cursor(answer.get("LastEvaluatedKey")),
+            cursor=cursor_codec.encode(answer.get("LastEvaluatedKey")),
         )
 
     def query_all(self, pk: str, **options: Any) -> Iterator[dict[str, Any]]:

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from planhub.id_rules import ID_MAX_LENGTH, ID_PATTERN
 from planhub.storage import keys
 from planhub.storage.entity import Entity
 from planhub.storage.keys import Key
@@ -110,7 +111,7 @@ def _no_booleans(value: Any) -> Any:
     return value
 
 
-ProductRef = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
+ProductRef = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Note = Annotated[str, StringConstraints(max_length=2000)]
 Fraction = Annotated[Decimal, BeforeValidator(_no_booleans), Field(ge=0, le=1, allow_inf_nan=False)]
