@@ -52,6 +52,11 @@ class Client:
         assert answer.status == 200, answer.body
         return dict(answer.json())
 
+    def ok_list(self, path: str) -> list[dict[str, Any]]:
+        answer = self.get(path)
+        assert answer.status == 200, answer.body
+        return list(answer.json())
+
     def plan(self, **fields: Any) -> str:
         admin = Client(self.api, "admin-1", admin=True, key=self.key, company=self.company)
         return str(admin.ok(admin.post("/plans", seed_plan(**fields)))["_id"]["$oid"])
