@@ -15,6 +15,7 @@ import pytest
 
 from planhub.billing.plans import PaymentMethodRef
 from planhub.storage import Table
+from planhub_local import tokens
 from planhub_local.gateway import HttpResponse
 from planhub_local.stack import LocalStack
 from tests.conftest import Api
@@ -37,7 +38,8 @@ class Client:
 
     @property
     def token(self) -> str:
-        return company_token(self.user, admin=self.admin, company=self.company)
+        company = {"id": self.company, "admin": self.admin}
+        return tokens.token(self.user, company=company, email=f"{self.user}@example.com", name=self.user.title())
 
     def _headers(self) -> dict[str, str]:
         return {"X-Share-Api-Key": self.key} if self.key is not None else {}

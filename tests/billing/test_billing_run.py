@@ -201,3 +201,26 @@ def test_invoices_and_payments_are_the_payer_s_and_admins_only(fresh: World, str
         invoice["_id"]["$oid"]
     ]
     assert Client(fresh.api, "alice").ok_list("/invoices?status=failed") == []
+
+
+def test_emails_go_out_once_each_receipt_failure_with_attempts_left_and_cancellation(
+    fresh: World, stripe: FakeStripe
+) -> None:
+    subscribed(fresh, "alice")
+    subscribed(fresh, "bob", "cus_fail", plan={"initial_fail_amount_action": "CONTINUE", "max_fail_attempts": 1})
+    biller(fresh, stripe).run(START + timedelta(days=40))  # two periods each
+    fresh.stack.drain()
+    fresh.stack.drain()  # a second drain delivers nothing twice
+
+    def subjects(to: str) -> list[str]:
+        return sorted(e["subject"] for e in fresh.stack.sent_emails() if to in e["to"])
+
+    assert subjects("alice@example.com") == ["Receipt: 300.0 NOK paid", "Receipt: 300.0 NOK paid"]
+    assert subjects("bob@example.com") == [
+        "Payment failed: 300.0 NOK",
+        "Payment failed: 300.0 NOK",
+        "Your subscription is cancelled",
+    ]
+    bodies = [str(e["body"]) for e in fresh.stack.sent_emails() if "bob@example.com" in e["to"]]
+    assert any("may still fail before the subscription is cancelled: <strong>0</strong>" in b for b in bodies)
+    assert any("The subscription is cancelled." in b for b in bodies)

@@ -410,6 +410,7 @@ class Biller:
                 error_message=declined.message,
                 attempts_left=attempts_left,
                 cancelled=cancel,
+                continuing=not cancel,
             )
         ]
         if cancel:
