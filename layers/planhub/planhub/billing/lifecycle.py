@@ -46,6 +46,7 @@ def summary(subscription: Subscription) -> dict[str, Any]:
     """What a subscription's events carry."""
     return {
         "subscription_id": subscription.id,
+        "subject_display": f"subscription {subscription.id}",
         "company_id": subscription.company_id,
         "user_id": subscription.user_id,
         "plan_id": subscription.plan_id,

@@ -322,6 +322,9 @@ class Payment(Entity):
     subject_id: str = Field(description="The invoice (or order) it pays")
     subject_kind: str = "invoice"
     subscription_id: str | None = None
+    order_ids: list[str] | None = Field(default=None, description="The orders an order invoice (or order) covers")
+    email: str | None = None
+    name: str | None = None
     payment_method_id: str | None = None
     customer_id: str | None = None
     idempotency_key: str
@@ -520,5 +523,110 @@ class InvoiceDocument(Document):
                 "payments": [object_ref(p) for p in i.payment_ids],
                 "created": date_ref(i.created),
                 "modified": date_ref(i.modified),
+            }
+        )
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+class OrderStatus(StrEnum):
+    CREATED = "created"
+    PAID = "paid"
+    PAYMENT_FAILED = "payment_failed"
+    AWAITING_PAYMENT = "awaiting_payment"
+
+
+class OrderItem(BaseModel):
+    product_id: str
+    quantity: int
+    unit_amount: int
+    discount: str = "0"
+
+
+class Order(Entity):
+    entity_type: ClassVar[str] = "order"
+
+    id: str
+    occurrence: str = Field(description="The order due occurrence it was made from (plan, recurring day, index)")
+    plan_id: str
+    company_id: str
+    user_id: str
+    email: str | None = None
+    name: str | None = None
+    items: list[OrderItem] = Field(default_factory=list)
+    amount: int
+    currency: str
+    due: UtcInstant
+    billing_interval: str
+    status: OrderStatus = OrderStatus.CREATED
+    bill_at: UtcInstant | None = Field(default=None, description="Periodic billing: the end of its period")
+    period_start: UtcInstant | None = None
+    invoice_id: str | None = None
+    payment_id: str | None = None
+    created: UtcInstant
+    modified: UtcInstant
+
+    def keys(self) -> Key:
+        return keys.order(self.id)
+
+    def index_keys(self) -> dict[str, str]:
+        found = {
+            "GSI1PK": keys.user_orders_index(self.company_id, self.user_id),
+            "GSI1SK": f"{iso_ms(self.due)}#{self.id}",
+        }
+        if self.bill_at is not None and self.invoice_id is None:
+            found["GSI2PK"] = keys.orders_to_bill_index(shard_of(self.plan_id))
+            found["GSI2SK"] = keys.due_order(f"{iso_ms(self.bill_at)}#{self.plan_id}", self.id)
+        return found
+
+
+class OrderItemDocument(BaseModel):
+    product: ObjectRef
+    quantity: int
+    unit_price: float
+    discount: float
+
+
+class OrderDocument(Document):
+    id: ObjectRef = Field(alias="_id", serialization_alias="_id")
+    plan: ObjectRef
+    user: ObjectRef
+    company: ObjectRef
+    items: list[OrderItemDocument]
+    amount: float
+    currency: str
+    due: DateRef
+    status: OrderStatus
+    invoice: ObjectRef | None = None
+    payment: ObjectRef | None = None
+    created: DateRef
+    modified: DateRef
+
+    @classmethod
+    def of(cls, o: Order) -> OrderDocument:
+        return cls.model_validate(
+            {
+                "_id": object_ref(o.id),
+                "plan": object_ref(o.plan_id),
+                "user": object_ref(o.user_id),
+                "company": object_ref(o.company_id),
+                "items": [
+                    {
+                        "product": object_ref(i.product_id),
+                        "quantity": i.quantity,
+                        "unit_price": major(i.unit_amount, o.currency),
+                        "discount": float(i.discount),
+                    }
+                    for i in o.items
+                ],
+                "amount": major(o.amount, o.currency),
+                "currency": o.currency,
+                "due": date_ref(o.due),
+                "status": o.status,
+                "invoice": object_ref(o.invoice_id) if o.invoice_id else None,
+                "payment": object_ref(o.payment_id) if o.payment_id else None,
+                "created": date_ref(o.created),
+                "modified": date_ref(o.modified),
             }
         )

@@ -44,6 +44,7 @@ from planhub.billing.models import (
     FailAction,
     Invoice,
     InvoiceStatus,
+    OrderStatus,
     Payment,
     PaymentState,
     Subscription,
@@ -297,7 +298,7 @@ class Biller:
 
     # --- step 3: settle ---------------------------------------------------------------------------
 
-    def _settle(
+    def _settle(  # noqa: PLR0911 - each outcome of a settling race is its own answer
         self,
         payment: Payment,
         s: Subscription | None,
@@ -323,18 +324,10 @@ class Biller:
             ),
             Expression("current_state = :processing", values={":processing": PaymentState.PROCESSING.value}),
         )
-        invoice_write = Update(
-            table_keys.invoice(payment.subject_id),
-            Expression(
-                "SET #status = :status, charge_id = :charge, modified = :now",
-                names={"#status": "status"},
-                values={
-                    ":status": (InvoiceStatus.PAID if succeeded else InvoiceStatus.FAILED).value,
-                    ":charge": charge_id,
-                    ":now": iso_ms(now),
-                },
-            ),
-        )
+        invoice_write = _subject_writes(payment, succeeded=succeeded, charge_id=charge_id, now=now)
+        if payment.subscription_id is None:
+            self._settle_order_payment(payment, report, payment_write, invoice_write, declined)
+            return None
         for _ in range(5):
             s = s or (self.repository.subscription(payment.subscription_id) if payment.subscription_id else None)
             if s is None:
@@ -369,7 +362,40 @@ class Biller:
         logger.warning("could not settle a payment; its lease runs out and it is retried", extra={"id": payment.id})
         return None
 
-    def _settle_paid(self, payment: Payment, s: Subscription, payment_write: Write, invoice_write: Write) -> None:
+    def _settle_order_payment(
+        self,
+        payment: Payment,
+        report: Report,
+        payment_write: Write,
+        subject_writes: list[Write],
+        declined: PaymentDeclined | None,
+    ) -> None:
+        """An order's payment (or an order invoice's): no subscription to count failures on."""
+        kind = EventType.INVOICE_PAID if declined is None else EventType.INVOICE_PAYMENT_FAILED
+        data: dict[str, Any] = {
+            **_invoice_data(payment),
+            "company_id": payment.company_id,
+            "user_id": payment.user_id,
+            "order_ids": payment.order_ids,
+            "subject_display": f"order {payment.subject_id}"
+            if payment.subject_kind == "order"
+            else f"the orders of invoice {payment.subject_id}",
+            "recipient": {"user_id": payment.user_id, "email": payment.email, "name": payment.name or "there"},
+            "notify": bool(payment.email),
+        }
+        if declined is not None:
+            data.update(status_code=declined.code, error_message=declined.message, cancelled=False)
+        try:
+            self.repository.transact(
+                [payment_write, *subject_writes, events.record(DomainEvent.of(kind, data, actor=RUN_ACTOR))]
+            )
+        except TransactionCanceled as canceled:
+            if 0 in canceled.failed_conditions():
+                return  # settled already
+            raise
+        report.add("paid" if declined is None else "failed")
+
+    def _settle_paid(self, payment: Payment, s: Subscription, payment_write: Write, invoice_write: list[Write]) -> None:
         receipt = lifecycle.email_event(
             EventType.INVOICE_PAID,
             s,
@@ -377,7 +403,7 @@ class Biller:
             **_invoice_data(payment),
             charge_id=payment_write_charge(payment_write),
         )
-        self.repository.transact([payment_write, invoice_write, events.record(receipt)])
+        self.repository.transact([payment_write, *invoice_write, events.record(receipt)])
 
     def _settle_failed(
         self,
@@ -387,7 +413,7 @@ class Biller:
         now: datetime,
         declined: PaymentDeclined,
         payment_write: Write,
-        invoice_write: Write,
+        invoice_write: list[Write],
     ) -> Subscription:
         failed_attempts = s.failed_attempts + 1
         cancel = s.status in LIVE_STATUSES and (
@@ -417,7 +443,7 @@ class Biller:
             outbox.append(
                 lifecycle.email_event(EventType.SUBSCRIPTION_CANCELLED, changed, RUN_ACTOR, reason="payment failed")
             )
-        self.repository.replace(s, changed, payment_write, invoice_write, *writes, outbox=outbox)
+        self.repository.replace(s, changed, payment_write, *invoice_write, *writes, outbox=outbox)
         return changed
 
     # --- the end and the refund ---------------------------------------------------------------
@@ -468,6 +494,43 @@ class Biller:
             report.add("refunds")
         self.repository.replace(s, changed, *writes, outbox=outbox)
         return changed
+
+
+def _subject_writes(payment: Payment, *, succeeded: bool, charge_id: str | None, now: datetime) -> list[Write]:
+    """The invoice (or order) a payment pays, and the orders an order invoice covers."""
+    writes: list[Write] = []
+    if payment.subject_kind == "invoice":
+        writes.append(
+            Update(
+                table_keys.invoice(payment.subject_id),
+                Expression(
+                    "SET #status = :status, charge_id = :charge, modified = :now",
+                    names={"#status": "status"},
+                    values={
+                        ":status": (InvoiceStatus.PAID if succeeded else InvoiceStatus.FAILED).value,
+                        ":charge": charge_id,
+                        ":now": iso_ms(now),
+                    },
+                ),
+            )
+        )
+    order_ids = payment.order_ids or ([payment.subject_id] if payment.subject_kind == "order" else [])
+    writes.extend(
+        Update(
+            table_keys.order(order_id),
+            Expression(
+                "SET #status = :status, payment_id = :payment, modified = :now",
+                names={"#status": "status"},
+                values={
+                    ":status": (OrderStatus.PAID if succeeded else OrderStatus.PAYMENT_FAILED).value,
+                    ":payment": payment.id,
+                    ":now": iso_ms(now),
+                },
+            ),
+        )
+        for order_id in order_ids
+    )
+    return writes
 
 
 def payment_write_charge(write: Write) -> Any:

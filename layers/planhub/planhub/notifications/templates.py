@@ -114,25 +114,26 @@ TEMPLATES: dict[str, EmailTemplate] = {
         ),
     ),
     # --- billing (SPEC.md section 9): `recipient`, `subscription_id`, `plan_id`, `amount_display`,
-    # `invoice` {id, amount_display}; a failure adds `error_message`, `attempts_left`, `cancelled` ---
+    # `subject_display`, `invoice` {id, amount_display}; a failure adds `error_message`,
+    # `attempts_left`, `cancelled`, `continuing` ---
     EventType.INVOICE_PAID: EmailTemplate(
         subject="Receipt: {{ invoice.amount_display }} paid",
         text=(
             "Hello {{ recipient.name }},\n\n"
-            "We received your payment of {{ invoice.amount_display }} for subscription {{ subscription_id }}.\n"
+            "We received your payment of {{ invoice.amount_display }} for {{ subject_display }}.\n"
             "Invoice: {{ invoice.id }}\n"
         ),
         html=_billing_page(
             "<p>Hello {{ recipient.name }},</p>"
             "<p>We received your payment of <strong>{{ invoice.amount_display }}</strong>"
-            " for subscription {{ subscription_id }}.</p><p>Invoice: {{ invoice.id }}</p>"
+            " for {{ subject_display }}.</p><p>Invoice: {{ invoice.id }}</p>"
         ),
     ),
     EventType.INVOICE_PAYMENT_FAILED: EmailTemplate(
         subject="Payment failed: {{ invoice.amount_display }}",
         text=(
             "Hello {{ recipient.name }},\n\n"
-            "Your payment of {{ invoice.amount_display }} for subscription {{ subscription_id }} failed:"
+            "Your payment of {{ invoice.amount_display }} for {{ subject_display }} failed:"
             " {{ error_message }}\n"
             "{{# cancelled }}The subscription is cancelled.\n{{/ cancelled }}"
             "{{# continuing }}Payments that may still fail before the subscription is cancelled:"
@@ -140,8 +141,8 @@ TEMPLATES: dict[str, EmailTemplate] = {
         ),
         html=_billing_page(
             "<p>Hello {{ recipient.name }},</p>"
-            "<p>Your payment of <strong>{{ invoice.amount_display }}</strong> for subscription"
-            " {{ subscription_id }} failed: {{ error_message }}</p>"
+            "<p>Your payment of <strong>{{ invoice.amount_display }}</strong> for"
+            " {{ subject_display }} failed: {{ error_message }}</p>"
             "{{# cancelled }}<p>The subscription is cancelled.</p>{{/ cancelled }}"
             "{{# continuing }}<p>Payments that may still fail before the subscription is cancelled:"
             " <strong>{{ attempts_left }}</strong>.</p>{{/ continuing }}"
@@ -157,6 +158,19 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "<p>Hello {{ recipient.name }},</p>"
             "<p>Your subscription {{ subscription_id }} is cancelled ({{ reason }})."
             " Nothing more will be charged.</p>"
+        ),
+    ),
+    EventType.ORDER_AWAITING_PAYMENT: EmailTemplate(
+        subject="Your order {{ order_id }} awaits a payment method",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            "Your order {{ order_id }} of {{ amount_display }} ({{ plan_name }}) is due, but you have no payment"
+            " method. Add one, and the next orders are charged to it.\n"
+        ),
+        html=_billing_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>Your order {{ order_id }} of <strong>{{ amount_display }}</strong> ({{ plan_name }}) is due,"
+            " but you have no payment method. Add one, and the next orders are charged to it.</p>"
         ),
     ),
 }

@@ -302,3 +302,8 @@ def order(order_id: str) -> Key:
 def user_orders_index(company_id: str, user_id: str) -> str:
     """GSI1 partition of one user's orders (sorted by due time)."""
     return f"ORDERS#{company_id}#{user_id}"
+
+
+def orders_to_bill_index(shard: int) -> str:
+    """GSI2 partition of periodic orders not yet invoiced, sorted by their period's end, then plan."""
+    return f"ORDERBILL#{shard}"
