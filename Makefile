@@ -5,6 +5,7 @@ VENV := .venv
 LINT_VENV := .venv-lint
 PY := $(VENV)/bin/python
 PORT ?= 3000
+STRIPE_PORT ?= 12111
 export AWS_DEFAULT_REGION ?= us-east-1
 FUNCTION_DIRS := $(sort $(wildcard functions/*/))
 
@@ -26,8 +27,8 @@ $(LINT_VENV)/.installed: requirements-lint.txt
 
 install: $(VENV)/.installed $(LINT_VENV)/.installed ## Create the virtual environments
 
-local: $(VENV)/.installed ## Run the whole API on http://127.0.0.1:$(PORT) (moto, no Docker)
-	PORT=$(PORT) $(PY) -m planhub_local.server
+local: $(VENV)/.installed ## Run the whole API on http://127.0.0.1:$(PORT) (moto, no Docker) and the Stripe test endpoint on $(STRIPE_PORT)
+	PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) $(PY) -m planhub_local.server
 
 token: $(VENV)/.installed ## Print tokens for the demo users
 	$(PY) -m planhub_local.tokens

@@ -6,8 +6,8 @@ The local stack is loaded with seeds/demo.json through the admin API, plus a few
 its own made the same way (text LOs, a second paid LO, a 100 % coupon, a credit token); then
 each enrolment route is called with a request that succeeds, through the gateway as in the
 tests. Events caused by a request are drained between requests and not counted. Calls are
-counted by planhub_local.dynamodb_calls (benchmarks/_dynamodb.py). A Stripe charge goes to a stand-in
-gateway (no network). Not a test: it prints, and asserts nothing.
+counted by planhub_local.dynamodb_calls (benchmarks/_dynamodb.py). A Stripe charge goes through the
+real gateway to the local Stripe test endpoint (127.0.0.1). Not a test: it prints, and asserts nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import math
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from planhub_local.stack import configure_process
 
@@ -31,9 +31,7 @@ from planhub_local.gateway import Gateway  # noqa: E402
 from planhub_local.seed import load_seed  # noqa: E402
 from planhub_local.server import DEMO_SEED  # noqa: E402
 from planhub_local.stack import LocalStack  # noqa: E402
-
-if TYPE_CHECKING:
-    from planhub.enrolments.payments import Charge
+from planhub_local.stripe_endpoint import start_for_local_stack  # noqa: E402
 
 PORTAL = "p-acme"
 PORTAL_NAME = "acme.example.com"
@@ -44,18 +42,6 @@ MANY = 40  # LOs of the large many-LO request
 # and writes (enrolment, active ref, history entry, created event).
 KEYS_PER_ITEM = 3
 WRITES_PER_ITEM = 4
-
-
-class StandInGateway:
-    """Takes the place of Stripe: every charge succeeds."""
-
-    def charge(self, *, amount: int, currency: str, idempotency_key: str, **_: Any) -> Charge:
-        from planhub.enrolments.payments import Charge
-
-        return Charge(id=f"ch_{idempotency_key}", amount=amount, currency=currency)
-
-    def refund(self, charge: Charge, *, idempotency_key: str) -> None:
-        return None
 
 
 @dataclass
@@ -275,10 +261,8 @@ def main() -> None:
     # The functions' log lines (to stdout, bound when each is first imported) are not figures.
     quiet = open(os.devnull, "w")  # noqa: SIM115 - open for the whole run
     with mock_aws(), contextlib.redirect_stdout(quiet):
-        # Imported here: the layer's logger binds stdout when first imported.
-        from planhub.enrolments.payments import use_payment_gateway
-
-        use_payment_gateway(StandInGateway())
+        # Stripe charges go to the local Stripe test endpoint (they make no DynamoDB call).
+        stripe = start_for_local_stack(port=0)
         try:
             stack = LocalStack().create()
             bench = Bench(stack)
@@ -286,7 +270,7 @@ def main() -> None:
             stack.drain()
             scenario(bench)
         finally:
-            use_payment_gateway(None)
+            stripe.stop()
     bench.report()
 
 

@@ -39,6 +39,8 @@ from planhub_local.template import ACCOUNT, REGION, REPO, Function, Template
 
 LAYER_PATH = REPO / "layers" / "planhub"
 DEFAULT_JWT_SECRET = "planhub-local-development-secret-0123456789"  # noqa: S105 - local only
+# SSM SecureStrings the functions read, by the template parameter naming them: local values.
+LOCAL_SECRETS = {"StripeSecretParameterName": "sk_test_planhub_local"}  # the Stripe test endpoint's key
 
 # Everything a function sees locally besides its template environment.
 LOCAL_ENVIRONMENT = {
@@ -269,7 +271,13 @@ class LocalStack:
         self._create_bus_and_rules()
         self._verify_email_identities()
         self._create_usage_plans()
+        self._put_secrets()
         return self
+
+    def _put_secrets(self) -> None:
+        for parameter, value in LOCAL_SECRETS.items():
+            name = "/" + self.template.parameters[parameter].lstrip("/")
+            _client("ssm").put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
 
     def _create_table(self) -> None:
         logical_id, resource = next(iter(self.template.resources_of("AWS::DynamoDB::Table").items()))

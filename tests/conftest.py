@@ -18,6 +18,31 @@ from planhub_local import tokens  # noqa: E402
 from planhub_local.client import Api  # noqa: E402
 from planhub_local.gateway import Gateway  # noqa: E402
 from planhub_local.stack import LocalStack  # noqa: E402
+from planhub_local.stripe_endpoint import StripeEndpoint  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stripe_server() -> Iterator[StripeEndpoint]:
+    """One Stripe test endpoint per test process; every function's SDK talks to it (never to Stripe)."""
+    import os
+
+    endpoint = StripeEndpoint().start()
+    os.environ["STRIPE_API_BASE"] = endpoint.url
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture(autouse=True)
+def stripe_endpoint(stripe_server: StripeEndpoint, monkeypatch: pytest.MonkeyPatch) -> StripeEndpoint:
+    """The Stripe test endpoint, emptied for this test: count charges and refunds here.
+
+    The gateway's retry waits are shortened (same attempts, milliseconds instead of seconds).
+    """
+    from planhub.payments import gateway
+
+    stripe_server.reset()
+    monkeypatch.setattr(gateway, "DEFAULT_RETRY", gateway.RetryPolicy(base_delay=0.002, max_delay=0.01))
+    return stripe_server
 
 
 @pytest.fixture

@@ -12,9 +12,11 @@ import pytest
 from planhub_local.template import REPO, Template
 
 LAYER = REPO / "layers" / "planhub" / "planhub"
-AREAS = {"catalog", "commercial", "enrolments", "notifications", "plan_plays", "plans", "subscriptions"}
+AREAS = {"catalog", "commercial", "enrolments", "notifications", "payments", "plan_plays", "plans", "subscriptions"}
 # Plan plays are the billable endpoint of the commercial controls (SPEC.md section 6).
-BUILT_ON = {"plan_plays": {"commercial"}}
+# `payments` (the Stripe gateway, refunds, payment methods) is shared by the two areas that
+# take money, enrolments and billing (SPEC.md sections 5 and 9), and by no other.
+BUILT_ON = {"plan_plays": {"commercial"}, "enrolments": {"payments"}, "billing": {"payments"}}
 FUNCTIONS = Template().functions()
 
 

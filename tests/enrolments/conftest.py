@@ -1,16 +1,14 @@
-"""Enrolment tests' Given-steps: a course tree, learners and their tokens, a fake payment gateway."""
+"""Enrolment tests' Given-steps: a course tree, learners and their tokens. Stripe payments go to
+the local Stripe test endpoint (tests/conftest.py's `stripe_endpoint`), where they are counted."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from planhub.enrolments.payments import Charge, PaymentDeclined, use_payment_gateway
 from planhub.storage import Table, Write
 from planhub_local import tokens
 from planhub_local.dynamodb_calls import recorded
@@ -19,54 +17,6 @@ from tests.conftest import Api, Catalog
 PORTAL = "p-acme"
 PORTAL_NAME = "acme.example.com"
 DECLINED_CARD = "tok_chargeDeclined"
-
-
-@dataclass
-class FakePaymentGateway:
-    """Stands in for Stripe: records charges and refunds; DECLINED_CARD is refused."""
-
-    charges: list[dict[str, Any]] = field(default_factory=list)
-    refunds: list[str] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def charge(
-        self,
-        *,
-        amount: int,
-        currency: str,
-        token: str | None,
-        customer: str | None,
-        description: str,
-        idempotency_key: str,
-    ) -> Charge:
-        if token == DECLINED_CARD:
-            raise PaymentDeclined("Your card was declined.")
-        with self._lock:
-            charge_id = f"ch_{len(self.charges) + 1}"
-            self.charges.append(
-                {
-                    "id": charge_id,
-                    "amount": amount,
-                    "currency": currency,
-                    "token": token,
-                    "customer": customer,
-                    "idempotency_key": idempotency_key,
-                }
-            )
-        return Charge(id=charge_id, amount=amount, currency=currency)
-
-    def refund(self, charge: Charge, *, idempotency_key: str) -> None:
-        with self._lock:
-            self.refunds.append(charge.id)
-
-
-@pytest.fixture(autouse=True)
-def payments() -> Iterator[FakePaymentGateway]:
-    """Every enrolment test pays through the fake: no test ever reaches the network."""
-    gateway = FakePaymentGateway()
-    use_payment_gateway(gateway)
-    yield gateway
-    use_payment_gateway(None)
 
 
 class Learning:

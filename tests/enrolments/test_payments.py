@@ -1,4 +1,5 @@
-"""Paid learning objects: Stripe (faked), credit tokens and coupons, spent exactly once."""
+"""Paid learning objects: Stripe (the local test endpoint, where charges and refunds are counted),
+credit tokens and coupons, spent exactly once."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 from planhub.storage import Table
 from planhub.storage import keys as table_keys
 from planhub_local.stack import LocalStack
+from planhub_local.stripe_endpoint import StripeEndpoint
 from tests.conftest import Api
-from tests.enrolments.conftest import DECLINED_CARD, PORTAL, FakePaymentGateway, Learning, enrolment_path
+from tests.enrolments.conftest import DECLINED_CARD, PORTAL, Learning, enrolment_path
 
 PRICE = {"amount": 4900, "currency": "USD"}
 STRIPE = {"paymentMethod": "stripe", "paymentOptions": {"token": "tok_visa"}}
@@ -55,7 +57,7 @@ def test_a_refused_payment_leaves_no_enrolment_behind(api: Api, learning: Learni
 
 
 def test_stripe_charges_the_price_once_with_the_enrolment_as_idempotency_key(
-    api: Api, learning: Learning, payments: FakePaymentGateway
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
 ) -> None:
     paid_course(learning)
     token = learning.learner("u1")
@@ -63,22 +65,23 @@ def test_stripe_charges_the_price_once_with_the_enrolment_as_idempotency_key(
     answer = api.post(enrolment_path("paid"), STRIPE, token=token)
 
     assert answer.status == 200
-    [charge] = payments.charges
-    assert (charge["amount"], charge["currency"], charge["token"]) == (4900, "USD", "tok_visa")
+    [charge] = stripe_endpoint.charges
+    assert (charge["amount"], charge["currency"], charge["token"]) == (4900, "usd", "tok_visa")
     assert charge["idempotency_key"] == f"enrolment-{answer.json()['id']}"
 
 
 def test_a_stripe_customer_may_pay_instead_of_a_card_token(
-    api: Api, learning: Learning, payments: FakePaymentGateway
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
 ) -> None:
     paid_course(learning)
     token = learning.learner("u1")
-    body = {"paymentMethod": "stripe", "paymentOptions": {"customer": "cus_123"}}
+    customer = stripe_endpoint.create_customer("tok_mastercard")
+    body = {"paymentMethod": "stripe", "paymentOptions": {"customer": customer}}
 
     answer = api.post(enrolment_path("paid"), body, token=token)
 
     assert answer.status == 200
-    assert payments.charges[0]["customer"] == "cus_123"
+    assert stripe_endpoint.charges[0]["customer"] == customer
 
 
 def test_stripe_without_a_token_or_customer_is_403(api: Api, learning: Learning) -> None:
@@ -91,7 +94,7 @@ def test_stripe_without_a_token_or_customer_is_403(api: Api, learning: Learning)
 
 
 def test_a_declined_card_is_403_and_nothing_is_enrolled(
-    api: Api, learning: Learning, payments: FakePaymentGateway
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
 ) -> None:
     paid_course(learning)
     token = learning.learner("u1")
@@ -101,12 +104,12 @@ def test_a_declined_card_is_403_and_nothing_is_enrolled(
 
     assert answer.status == 403
     assert answer.json() == {"message": "Payment declined: Your card was declined."}
-    assert payments.charges == []
+    assert stripe_endpoint.succeeded_charges() == []
     assert api.post(enrolment_path("paid"), {}, token=token).status == 403
 
 
 def test_an_active_paid_enrolment_is_answered_without_charging_again(
-    api: Api, learning: Learning, payments: FakePaymentGateway
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
 ) -> None:
     paid_course(learning)
     token = learning.learner("u1")
@@ -115,23 +118,51 @@ def test_an_active_paid_enrolment_is_answered_without_charging_again(
     again = api.post(enrolment_path("paid"), STRIPE, token=token)
 
     assert again.json() == {"id": first}
-    assert len(payments.charges) == 1
+    assert len(stripe_endpoint.charges) == 1
 
 
-def test_a_charge_is_refunded_when_the_enrolment_cannot_be_written(
-    stack: LocalStack, api: Api, learning: Learning, payments: FakePaymentGateway
-) -> None:
-    # Given an active plan ref whose plan is gone, so that the enrolment's transaction is refused
+def refused_enrolment(stack: LocalStack, learning: Learning) -> str:
+    """A paid course and a learner whose enrolment's transaction will be refused (an active plan
+    ref whose plan is gone): the learner's token."""
     paid_course(learning)
     token = learning.learner("u1")
     Table(stack.table_name).put(
         {**table_keys.active_plan(PORTAL, "u1", "paid"), "entity": "active_plan", "plan_id": 999}
     )
+    return token
+
+
+def test_a_charge_is_refunded_when_the_enrolment_cannot_be_written(
+    stack: LocalStack, api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
+) -> None:
+    token = refused_enrolment(stack, learning)
 
     answer = api.post(enrolment_path("paid"), STRIPE, token=token)
+    stack.drain()
 
     assert answer.status == 409
-    assert [c["id"] for c in payments.charges] == payments.refunds
+    [charge] = stripe_endpoint.charges
+    assert [(r["charge"], r["amount"]) for r in stripe_endpoint.refunds] == [(charge["id"], 4900)]
+    refund = Table(stack.table_name).get(
+        table_keys.refund(f"enrolment-{charge['idempotency_key'].split('-')[1]}-refund")
+    )
+    assert refund is not None and refund["status"] == "succeeded"
+
+
+def test_the_refund_is_retried_until_stripe_confirms_it_and_made_once(
+    stack: LocalStack, api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
+) -> None:
+    # Given Stripe failing more refund attempts than the gateway's own retries
+    token = refused_enrolment(stack, learning)
+    stripe_endpoint.fail_refunds(7)
+
+    api.post(enrolment_path("paid"), STRIPE, token=token)
+    stack.drain()
+
+    # Then Lambda's retries of the refund consumer got it through, once
+    assert stripe_endpoint.refund_failures == 7
+    assert len(stripe_endpoint.refunds) == 1
+    assert stack.failures == []
 
 
 # --- credit tokens ---------------------------------------------------------------------------------
@@ -187,7 +218,7 @@ def test_concurrent_requests_cannot_spend_one_credit_token_twice(api: Api, learn
 
 
 def test_a_coupon_lowers_the_stripe_charge_and_counts_a_use(
-    api: Api, learning: Learning, payments: FakePaymentGateway
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
 ) -> None:
     paid_course(learning)
     learning.given.coupon("QUARTER", PORTAL, discount=0.25)
@@ -196,21 +227,23 @@ def test_a_coupon_lowers_the_stripe_charge_and_counts_a_use(
     answer = api.post(enrolment_path("paid"), {**STRIPE, "coupon": "QUARTER"}, token=token)
 
     assert answer.status == 200
-    assert payments.charges[0]["amount"] == 3675
+    assert stripe_endpoint.charges[0]["amount"] == 3675
     assert coupon_uses(api, learning, "QUARTER") == 1
 
 
-def test_a_discount_is_rounded_to_whole_minor_units(api: Api, learning: Learning, payments: FakePaymentGateway) -> None:
+def test_a_discount_is_rounded_to_whole_minor_units(
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
+) -> None:
     learning.given.learning_object("odd", "course", PORTAL, price={"amount": 999, "currency": "USD"})
     learning.given.coupon("THIRD", PORTAL, discount=0.333)
     token = learning.learner("u1")
 
     api.post(enrolment_path("odd"), {**STRIPE, "coupon": "THIRD"}, token=token)
 
-    assert payments.charges[0]["amount"] == 666  # 999 - round(332.667)
+    assert stripe_endpoint.charges[0]["amount"] == 666  # 999 - round(332.667)
 
 
-def test_a_full_coupon_needs_no_payment(api: Api, learning: Learning, payments: FakePaymentGateway) -> None:
+def test_a_full_coupon_needs_no_payment(api: Api, learning: Learning, stripe_endpoint: StripeEndpoint) -> None:
     paid_course(learning)
     learning.given.coupon("FREE", PORTAL, discount=1.0)
     token = learning.learner("u1")
@@ -218,7 +251,7 @@ def test_a_full_coupon_needs_no_payment(api: Api, learning: Learning, payments: 
     answer = api.post(enrolment_path("paid"), {"coupon": "FREE"}, token=token)
 
     assert answer.status == 200
-    assert payments.charges == []
+    assert stripe_endpoint.charges == []
     assert coupon_uses(api, learning, "FREE") == 1
 
 
@@ -298,7 +331,7 @@ def test_a_coupons_max_uses_holds_under_concurrent_enrolments(api: Api, learning
 
 
 def test_nobody_pays_for_an_enrolment_the_last_coupon_use_did_not_get(
-    api: Api, learning: Learning, payments: FakePaymentGateway
+    stack: LocalStack, api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
 ) -> None:
     paid_course(learning)
     learning.given.coupon("HALF", PORTAL, discount=0.5, max_uses=1)
@@ -308,8 +341,9 @@ def test_nobody_pays_for_an_enrolment_the_last_coupon_use_did_not_get(
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda t: api.post(enrolment_path("paid"), body, token=t), learners))
 
+    stack.drain()
     assert sorted(a.status for a in answers) == [200, 403, 403, 403]
-    assert len(payments.charges) - len(payments.refunds) == 1
+    assert len(stripe_endpoint.charges) - len(stripe_endpoint.refunds) == 1
 
 
 # --- many LOs ------------------------------------------------------------------------------
@@ -339,7 +373,7 @@ def test_many_los_are_paid_per_item_with_the_credit_token_mapped_to_each(api: Ap
 
 
 def test_many_los_are_charged_through_stripe_per_paid_item(
-    api: Api, learning: Learning, payments: FakePaymentGateway
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
 ) -> None:
     paid_course(learning, "paid-1")
     paid_course(learning, "paid-2")
@@ -347,18 +381,18 @@ def test_many_los_are_charged_through_stripe_per_paid_item(
     token = learning.learner("u1")
     body = {
         "paymentMethod": "stripe",
-        "paymentOptions": {"customer": "cus_1"},
+        "paymentOptions": {"customer": stripe_endpoint.create_customer()},
         "items": [{"loId": "paid-1"}, {"loId": "free"}, {"loId": "paid-2"}],
     }
 
     answer = api.post(f"/enrolment/{PORTAL}/enrolment", body, token=token)
 
     assert all(list(outcome) == ["200"] for outcome in answer.json().values())
-    assert [c["amount"] for c in payments.charges] == [4900, 4900]
+    assert [c["amount"] for c in stripe_endpoint.charges] == [4900, 4900]
 
 
 def test_a_coupons_last_use_goes_to_the_first_of_many_items_and_the_next_is_refused_before_any_charge(
-    api: Api, learning: Learning, payments: FakePaymentGateway
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
 ) -> None:
     paid_course(learning, "paid-1")
     paid_course(learning, "paid-2")
@@ -371,6 +405,6 @@ def test_a_coupons_last_use_goes_to_the_first_of_many_items_and_the_next_is_refu
     outcomes = answer.json()
     assert list(outcomes["paid-1"]) == ["200"]
     assert outcomes["paid-2"] == {"403": {"message": "Coupon ONCE has been used up"}}
-    assert [c["amount"] for c in payments.charges] == [2450]
-    assert payments.refunds == []
+    assert [c["amount"] for c in stripe_endpoint.charges] == [2450]
+    assert stripe_endpoint.refunds == []
     assert coupon_uses(api, learning, "ONCE") == 1

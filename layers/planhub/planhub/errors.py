@@ -57,3 +57,20 @@ class LimitExceeded(PlanhubError):
 
 class PaymentRequired(Forbidden):
     """A paid learning object was requested without a valid payment (403, as the seed says)."""
+
+
+class PaymentDeclined(PlanhubError):
+    """The payment provider refused the card or the charge for good (402): retrying cannot help.
+
+    `code` is Stripe's (`card_declined`, `expired_card`, ...); `message` is safe to show the caller.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PaymentUnavailable(PlanhubError):
+    """The payment provider could not be reached or kept refusing for load (rate_limit,
+    lock_timeout, network, 5xx) after the gateway's own bounded retries (503). Retrying later
+    with the same idempotency key is safe."""

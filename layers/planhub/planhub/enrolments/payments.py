@@ -1,134 +1,36 @@
-"""Paying for a learning object: Stripe behind an interface, credit tokens, coupons.
+"""Paying for a learning object: Stripe (through the shared `planhub.payments`), credit tokens, coupons.
 
 What can be made atomic with the enrolment is: a credit token is consumed (condition
 `status = available`) and a coupon's use is counted (condition `uses < max_uses`) in the
 enrolment's own transaction, so neither is ever spent twice. A Stripe charge cannot join a
-DynamoDB transaction: it is made first, with the new enrolment's id as idempotency key,
-and refunded when the transaction is then refused.
+DynamoDB transaction: it is made first, with the new enrolment's id as idempotency key, and
+when the transaction is then refused, its refund is requested on the durable refund path
+(`planhub.payments.request_refund`: an outbox event and a consumer that retries until Stripe
+confirms).
 """
 
 from __future__ import annotations
 
-import functools
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from planhub.enrolments.models import PaymentMethod
-from planhub.errors import InvalidInput, PaymentRequired
+from planhub.errors import InvalidInput, PaymentDeclined, PaymentRequired
 from planhub.observability import logger, metrics
+from planhub.payments import PaymentGateway, StripeCharge, request_refund
 from planhub.records.coupon import Coupon
 from planhub.records.credit_token import CreditTokenStatus
 from planhub.records.learning_object import LearningObject
 from planhub.records.price import Price
-from planhub.storage import Expression, Update, Write
+from planhub.storage import Expression, Table, Update, Write
 from planhub.storage import keys as table_keys
 
 if TYPE_CHECKING:
     from planhub.enrolments.models import PaymentOptions
-
-STRIPE_SECRET_PARAMETER = "STRIPE_SECRET_PARAMETER"  # noqa: S105 - the variable naming the parameter
-
-
-@dataclass(frozen=True)
-class Charge:
-    id: str
-    amount: int
-    currency: str
-
-
-class PaymentDeclined(Exception):
-    """The payment provider refused the charge; `message` is safe to show the caller."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class PaymentGateway(Protocol):
-    def charge(
-        self,
-        *,
-        amount: int,
-        currency: str,
-        token: str | None,
-        customer: str | None,
-        description: str,
-        idempotency_key: str,
-    ) -> Charge:
-        """Charges `amount` minor units; raises PaymentDeclined when the provider refuses."""
-        ...
-
-    def refund(self, charge: Charge, *, idempotency_key: str) -> None: ...
-
-
-class StripePaymentGateway:
-    """The real gateway: the official `stripe` package, imported on the first charge only.
-
-    The secret key comes from the SSM SecureString parameter named in STRIPE_SECRET_PARAMETER.
-    """
-
-    def __init__(self, secret_parameter: str | None) -> None:
-        self._secret_parameter = secret_parameter
-
-    @functools.cached_property
-    def _client(self) -> Any:
-        import stripe  # type: ignore[import-not-found]
-        from aws_lambda_powertools.utilities import parameters
-
-        if not self._secret_parameter:
-            raise RuntimeError(f"configure {STRIPE_SECRET_PARAMETER} to take Stripe payments")
-        secret = parameters.get_parameter(self._secret_parameter, decrypt=True, max_age=300)
-        return stripe.StripeClient(str(secret))
-
-    def charge(
-        self,
-        *,
-        amount: int,
-        currency: str,
-        token: str | None,
-        customer: str | None,
-        description: str,
-        idempotency_key: str,
-    ) -> Charge:
-        import stripe  # type: ignore[import-not-found]
-
-        params: dict[str, Any] = {"amount": amount, "currency": currency.lower(), "description": description}
-        if token:
-            params["source"] = token
-        if customer:
-            params["customer"] = customer
-        try:
-            charge = self._client.v1.charges.create(params, {"idempotency_key": idempotency_key})
-        except stripe.CardError as error:
-            raise PaymentDeclined(error.user_message or "The card was declined") from error
-        except stripe.InvalidRequestError as error:
-            raise PaymentDeclined(error.user_message or "The payment details were not accepted") from error
-        return Charge(id=str(charge.id), amount=amount, currency=currency)
-
-    def refund(self, charge: Charge, *, idempotency_key: str) -> None:
-        self._client.v1.refunds.create({"charge": charge.id}, {"idempotency_key": idempotency_key})
-
-
-_configured: PaymentGateway | None = None
-
-
-def payment_gateway() -> PaymentGateway:
-    """The gateway in use: Stripe, unless another one was plugged in (tests, local runs)."""
-    global _configured  # noqa: PLW0603 - one gateway per process, as a warm Lambda keeps one
-    if _configured is None:
-        _configured = StripePaymentGateway(os.environ.get(STRIPE_SECRET_PARAMETER))
-    return _configured
-
-
-def use_payment_gateway(gateway: PaymentGateway | None) -> None:
-    """Plugs in another gateway (a fake in tests); None goes back to Stripe."""
-    global _configured  # noqa: PLW0603
-    _configured = gateway
 
 
 # --- what an enrolment costs ----------------------------------------------------------------
@@ -208,7 +110,7 @@ class Settlement:
     """What paying takes: writes for the enrolment's transaction, and a charge already made."""
 
     writes: dict[str, Write] = field(default_factory=dict)
-    charge: Charge | None = None
+    charge: StripeCharge | None = None
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -262,10 +164,10 @@ def settle(
             raise PaymentRequired("Stripe payment needs paymentOptions.token or paymentOptions.customer")
         try:
             settlement.charge = gateway.charge(
+                customer_id=payment.stripe_customer,
+                token=payment.stripe_token,
                 amount=due,
                 currency=price.currency,
-                token=payment.stripe_token,
-                customer=payment.stripe_customer,
                 description=f"Enrolment {enrolment_id} in learning object {lo.id}",
                 idempotency_key=f"enrolment-{enrolment_id}",
             )
@@ -276,15 +178,42 @@ def settle(
     raise PaymentRequired(f"Learning object {lo.id} is paid: give a paymentMethod (stripe or credit)")
 
 
-def refund(gateway: PaymentGateway, settlement: Settlement, enrolment_id: int) -> None:
-    """Gives the charge back when the enrolment it paid for was not written."""
-    if settlement.charge is None:
+def refund(
+    table: Table, gateway: PaymentGateway, settlement: Settlement, enrolment_id: int, *, actor: str | None
+) -> None:
+    """Gives the charge back when the enrolment it paid for was not written: a `refund requested`
+    outbox event, refunded by the payments consumer until Stripe confirms.
+
+    Should even that write fail (the table unavailable), the refund is tried at once; failing
+    too, it is logged with the `EnrolmentRefundFailed` metric for an alarm. The caller still
+    gets the reason the enrolment failed.
+    """
+    charge = settlement.charge
+    if charge is None:
         return
+    key = f"enrolment-{enrolment_id}-refund"
     try:
-        gateway.refund(settlement.charge, idempotency_key=f"enrolment-{enrolment_id}-refund")
+        table.transact(
+            [
+                request_refund(
+                    charge_id=charge.id,
+                    amount=None,
+                    currency=charge.currency,
+                    idempotency_key=key,
+                    subject={"type": "enrolment", "id": enrolment_id},
+                    reason="the enrolment it paid for was not written",
+                    actor=actor,
+                )
+            ]
+        )
+        return
+    except Exception:  # noqa: BLE001 - fall back to refunding now
+        logger.exception("refund request not written; refunding at once", extra={"charge_id": charge.id})
+    try:
+        gateway.refund(charge_id=charge.id, amount=None, idempotency_key=key)
     except Exception:  # noqa: BLE001 - the caller must still get the reason the enrolment failed
         # Not re-raised: the request's own error is the answer; the metric's alarm brings people.
-        logger.exception("refund failed", extra={"charge_id": settlement.charge.id, "enrolment_id": enrolment_id})
+        logger.exception("refund failed", extra={"charge_id": charge.id, "enrolment_id": enrolment_id})
         metrics.add_metric(name="EnrolmentRefundFailed", unit=MetricUnit.Count, value=1)
 
 

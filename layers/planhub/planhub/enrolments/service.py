@@ -54,8 +54,6 @@ from planhub.enrolments.models import (
 from planhub.enrolments.payments import (
     COUPON_WRITE,
     Payment,
-    PaymentGateway,
-    payment_gateway,
     refund,
     settle,
 )
@@ -73,6 +71,7 @@ from planhub.events import DomainEvent, EventType
 from planhub.events.idempotency import exactly_once
 from planhub.ids import new_numeric_id
 from planhub.observability import logger
+from planhub.payments import PaymentGateway, StripeGateway
 from planhub.records.learning_object import LearningObject, LoType
 from planhub.records.repository import RecordRepository
 from planhub.records.user import User
@@ -117,11 +116,12 @@ def _json(value: Any) -> Any:
 
 
 class EnrolmentService:
-    def __init__(self, table: Table, gateway: Callable[[], PaymentGateway] = payment_gateway) -> None:
+    def __init__(self, table: Table, gateway: PaymentGateway | None = None) -> None:
         self.table = table
         self.repository = EnrolmentRepository(table)
         self.records = RecordRepository(table)
-        self._gateway = gateway
+        # The function's Stripe settings are read now, at import; the SDK on the first charge.
+        self.gateway = gateway if gateway is not None else StripeGateway.from_environment()
 
     @functools.cached_property
     def _roll_up_once(self) -> Callable[..., None]:
@@ -277,7 +277,7 @@ class EnrolmentService:
         now = _now()
         enrolment_id = new_numeric_id()
         settlement = settle(
-            self._gateway(),
+            self.gateway,
             payment,
             lo=context.lo,
             portal_id=portal_id,
@@ -391,7 +391,14 @@ class EnrolmentService:
                 pending = [position for position in pending if position not in refused]
             except Exception as error:  # noqa: BLE001 - each creation is answered with it, after its refund
                 for position in pending:
-                    refund(self._gateway(), creations[position].settlement, creations[position].enrolment.id)
+                    creation = creations[position]
+                    refund(
+                        self.table,
+                        self.gateway,
+                        creation.settlement,
+                        creation.enrolment.id,
+                        actor=creation.enrolment.created_by,
+                    )
                     outcomes[position] = error
                 return
             else:
@@ -402,7 +409,9 @@ class EnrolmentService:
     def _refused(
         self, creation: Creation, refused: dict[str, dict[str, Any] | None], canceled: TransactionCanceled
     ) -> int | Exception:
-        refund(self._gateway(), creation.settlement, creation.enrolment.id)
+        refund(
+            self.table, self.gateway, creation.settlement, creation.enrolment.id, actor=creation.enrolment.created_by
+        )
         if canceled.is_conflict:
             error: PlanhubError = ConcurrentModification("Concurrent requests got in the way; try again")
         else:

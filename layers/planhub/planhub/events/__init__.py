@@ -71,6 +71,12 @@ class EventType(StrEnum):
     PLAN_OVERDUE = "plan overdue"
     GROUP_PLAN_ASSIGNED = "group plan assigned"
     GROUP_PLAN_BATCH = "group plan batch"
+    # --- payments (SPEC.md section 9): refunds travel a durable path until Stripe confirms ---
+    REFUND_REQUESTED = "refund requested"
+    REFUND_SUCCEEDED = "refund succeeded"
+    REFUND_FAILED = "refund failed"
+    PAYMENT_METHOD_CREATED = "payment method created"
+    PAYMENT_METHOD_DELETED = "payment method deleted"
 
 
 def _now_iso() -> str:

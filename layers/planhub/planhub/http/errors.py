@@ -21,6 +21,8 @@ from planhub.errors import (
     InvalidInput,
     LimitExceeded,
     NotFound,
+    PaymentDeclined,
+    PaymentUnavailable,
     PlanhubError,
     Unauthenticated,
 )
@@ -32,6 +34,8 @@ STATUS_OF: dict[type[PlanhubError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
     LimitExceeded: HTTPStatus.TOO_MANY_REQUESTS,
+    PaymentDeclined: HTTPStatus.PAYMENT_REQUIRED,
+    PaymentUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

@@ -307,3 +307,20 @@ def user_orders_index(company_id: str, user_id: str) -> str:
 def orders_to_bill_index(shard: int) -> str:
     """GSI2 partition of periodic orders not yet invoiced, sorted by their period's end, then plan."""
     return f"ORDERBILL#{shard}"
+
+
+# --- payments (SPEC.md section 9) ------------------------------------------------------
+
+
+def refund(idempotency_key: str) -> Key:
+    """What became of one requested refund, keyed by its Stripe idempotency key."""
+    return key(f"REFUND#{idempotency_key}", "REFUND")
+
+
+def payment_method(method_id: str) -> Key:
+    return key(f"PAYMENTMETHOD#{method_id}", "PAYMENTMETHOD")
+
+
+def user_payment_methods_index(company_id: str, user_id: str) -> str:
+    """GSI1 partition of a user's payment methods in a company, sorted by creation (newest last)."""
+    return f"PAYMENTMETHODS#{company_id}#{user_id}"
