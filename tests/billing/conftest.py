@@ -70,8 +70,13 @@ class Client:
         return self.post(f"/subscriptions/{subscription_id}/start", fields)
 
 
-def payment_method(stack: LocalStack, user: str, method_id: str, *, customer: str = "cus_test") -> str:
-    """A stored payment method of `user` (as the payments package keeps it)."""
+def payment_method(stack: LocalStack, user: str, method_id: str, *, token: str = "tok_visa") -> str:  # noqa: S107
+    """A payment method of `user` as the payments package stores it, with a customer made at
+    the Stripe test endpoint with the card of `token`."""
+    from planhub_local.stripe_endpoint import StripeEndpoint
+
+    endpoint: StripeEndpoint = _ENDPOINT[0]
+    customer = endpoint.create_customer(token)
     item = {
         **PaymentMethodRef.key_of(method_id),
         "entity": "payment_method",
@@ -95,6 +100,30 @@ def ms(moment: datetime) -> int:
 
 def at(ms_value: int) -> datetime:
     return datetime.fromtimestamp(ms_value / 1000, UTC)
+
+
+_ENDPOINT: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _the_endpoint(stripe_endpoint: Any) -> None:
+    _ENDPOINT[:] = [stripe_endpoint]
+
+
+def billing_run(world: World, moment: datetime) -> dict[str, int]:
+    """The billing schedule fires for `moment` (as EventBridge Scheduler would send it)."""
+    event = {
+        "version": "0",
+        "id": f"billing-{moment.isoformat()}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+    return dict(world.stack.invoke(BILLING_RUN, event))
 
 
 @pytest.fixture(scope="module")

@@ -2,61 +2,29 @@
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
-from planhub.billing.gateway import Charged, PaymentDeclined, PaymentUnavailable
-from planhub.billing.run import Biller
-from planhub.storage import Table
-from tests.billing.conftest import Client, World, ms, payment_method
+from planhub_local.stripe_endpoint import StripeEndpoint
+from tests.billing.conftest import Client, World, billing_run, ms, payment_method
 
 START = datetime(2031, 1, 31, 9, 0, tzinfo=UTC)
 
 
-class FakeStripe:
-    """Charges by idempotency key, as Stripe keeps them: a key seen again answers the same charge."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.charges: dict[str, Charged] = {}
-        self.requests = 0
-        self.unavailable_for = 0
-
-    def charge(
-        self, *, customer_id: str, amount: int, currency: str, idempotency_key: str, description: str
-    ) -> Charged:
-        with self.lock:
-            self.requests += 1
-            if self.unavailable_for > 0:
-                self.unavailable_for -= 1
-                raise PaymentUnavailable("rate_limit")
-            if customer_id.startswith("cus_fail"):
-                raise PaymentDeclined("card_declined", "Your card was declined.")
-            if idempotency_key not in self.charges:
-                self.charges[idempotency_key] = Charged(f"ch_{len(self.charges) + 1}", amount, currency)
-            return self.charges[idempotency_key]
-
-
-@pytest.fixture
-def stripe() -> FakeStripe:
-    return FakeStripe()
-
-
-def biller(world: World, stripe: FakeStripe, concurrency: int = 4) -> Biller:
-    return Biller(Table(world.stack.table_name), lambda: stripe, concurrency=concurrency)
-
-
-def subscribed(world: World, user: str, customer: str = "cus_ok", **fields: Any) -> str:
+def subscribed(world: World, user: str, token: str = "tok_visa", **fields: Any) -> str:  # noqa: S107
+    """`user` subscribed to a 300 NOK monthly plan from START, paying with a card of `token`."""
     client = Client(world.api, user)
     plan = client.plan(billing_interval="MONTH", total_amount=300, items=[], **fields.pop("plan", {}))
-    method = payment_method(world.stack, user, f"pm-{user}", customer=customer)
+    method = payment_method(world.stack, user, f"pm-{user}", token=token)
     subscription = client.subscribe(plan, starting_date={"$date": ms(START)}, **fields)["_id"]["$oid"]
     client.ok(client.start(subscription, payment_method=method))
     return str(subscription)
+
+
+def charged(stripe: StripeEndpoint, subscription: str) -> list[str]:
+    """The descriptions of the subscription's succeeded charges AT THE STRIPE ENDPOINT."""
+    return [c["description"] for c in stripe.succeeded_charges() if subscription in (c["description"] or "")]
 
 
 def invoices(world: World, user: str, subscription: str) -> list[dict[str, Any]]:
@@ -64,19 +32,18 @@ def invoices(world: World, user: str, subscription: str) -> list[dict[str, Any]]
     return list(client.ok_list(f"/invoices?subscription={subscription}&sort=created"))
 
 
-def test_each_begun_period_is_invoiced_and_charged_once(fresh: World, stripe: FakeStripe) -> None:
+def test_each_begun_period_is_invoiced_and_charged_once(fresh: World, stripe_endpoint: StripeEndpoint) -> None:
     subscription = subscribed(fresh, "alice")
-    run = biller(fresh, stripe)
+    billing_run(fresh, START - timedelta(minutes=1))
+    assert stripe_endpoint.charges == []
 
-    run.run(START - timedelta(minutes=1))
-    assert stripe.charges == {}
-
-    run.run(START + timedelta(minutes=1))
-    run.run(START + timedelta(minutes=2))  # a second run finds nothing more
+    billing_run(fresh, START + timedelta(minutes=1))
+    billing_run(fresh, START + timedelta(minutes=2))  # a second run finds nothing more
 
     found = invoices(fresh, "alice", subscription)
     assert [(i["amount"], i["status"]) for i in found] == [(300.0, "paid")]
-    assert len(stripe.charges) == 1 and stripe.requests == 1
+    assert charged(stripe_endpoint, subscription) == [f"Subscription {subscription}, period 1"]
+    assert len(stripe_endpoint.charges) == 1
     alice = Client(fresh.api, "alice")
     assert alice.ok(alice.get(f"/subscriptions/{subscription}"))["status"] == "ACTIVE"
     payment = alice.ok(alice.get(f"/payments/{found[0]['payments'][0]['$oid']}"))
@@ -84,53 +51,74 @@ def test_each_begun_period_is_invoiced_and_charged_once(fresh: World, stripe: Fa
     assert payment["subject"] == found[0]["_id"]
 
 
-def test_after_an_outage_missed_periods_are_billed_oldest_first_once_each(fresh: World, stripe: FakeStripe) -> None:
+def test_after_an_outage_missed_periods_are_billed_oldest_first_once_each(
+    fresh: World, stripe_endpoint: StripeEndpoint
+) -> None:
     subscription = subscribed(fresh, "alice")
 
-    biller(fresh, stripe).run(datetime(2031, 5, 15, tzinfo=UTC))  # Jan 31, Feb 28, Mar 31, Apr 30
+    billing_run(fresh, datetime(2031, 5, 15, tzinfo=UTC))  # Jan 31, Feb 28, Mar 31, Apr 30
 
     found = invoices(fresh, "alice", subscription)
     starts = [datetime.fromtimestamp(i["period_start"]["$date"] / 1000, UTC).date().isoformat() for i in found]
     assert starts == ["2031-01-31", "2031-02-28", "2031-03-31", "2031-04-30"]
-    assert len(stripe.charges) == 4
-    keys_in_order = list(stripe.charges)
-    assert keys_in_order == [f"invoice-{i['_id']['$oid']}" for i in found]
+    assert charged(stripe_endpoint, subscription) == [f"Subscription {subscription}, period {n}" for n in (1, 2, 3, 4)]
 
 
-def test_two_concurrent_runs_and_replays_charge_each_period_once(fresh: World, stripe: FakeStripe) -> None:
+def test_two_concurrent_runs_and_replays_charge_each_period_once(fresh: World, stripe_endpoint: StripeEndpoint) -> None:
     subscriptions = [subscribed(fresh, f"user{i}") for i in range(6)]
     now = START + timedelta(days=40)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
-        list(pool.map(lambda _: biller(fresh, stripe).run(now), range(3)))
-    biller(fresh, stripe).run(now)  # EventBridge redelivers the same minute
+        list(pool.map(lambda _: billing_run(fresh, now), range(3)))  # concurrent runs
+    billing_run(fresh, now)  # EventBridge redelivers the same minute (or Lambda retries it)
 
     for index, subscription in enumerate(subscriptions):
         assert [i["status"] for i in invoices(fresh, f"user{index}", subscription)] == ["paid", "paid"]
-    assert len(stripe.charges) == 12
+        assert sorted(charged(stripe_endpoint, subscription)) == [
+            f"Subscription {subscription}, period 1",
+            f"Subscription {subscription}, period 2",
+        ]
+    assert len(stripe_endpoint.charges) == 12
+
+
+def test_a_run_through_429s_and_lock_timeouts_charges_each_period_once(
+    fresh: World, stripe_endpoint: StripeEndpoint
+) -> None:
+    subscriptions = [subscribed(fresh, f"user{i}") for i in range(4)]
+    stripe_endpoint.rate_limit(next=3)  # the gateway retries each with the same key
+    billing_run(fresh, START + timedelta(minutes=1))
+    stripe_endpoint.rate_limit(next=3, code="lock_timeout")
+    billing_run(fresh, START + timedelta(days=29))
+
+    assert stripe_endpoint.rate_limited == 6
+    for subscription in subscriptions:
+        assert len(charged(stripe_endpoint, subscription)) == 2
+    assert len(stripe_endpoint.charges) == 8
 
 
 def test_a_provider_outage_leaves_the_payment_pending_and_a_later_run_charges_it_once(
-    fresh: World, stripe: FakeStripe
+    fresh: World, stripe_endpoint: StripeEndpoint
 ) -> None:
     subscription = subscribed(fresh, "alice")
-    stripe.unavailable_for = 1
+    stripe_endpoint.rate_limit(seconds=3600)  # longer than the gateway's retries
 
-    biller(fresh, stripe).run(START + timedelta(minutes=1))
+    billing_run(fresh, START + timedelta(minutes=1))
     assert [i["status"] for i in invoices(fresh, "alice", subscription)] == ["open"]
+    stripe_endpoint.rate_limit(next=0)
+    requests = stripe_endpoint.requests
 
-    biller(fresh, stripe).run(START + timedelta(minutes=2))  # the lease is not over: left alone
-    assert stripe.requests == 1
-    biller(fresh, stripe).run(START + timedelta(minutes=5))
+    billing_run(fresh, START + timedelta(minutes=2))  # the lease is not over: left alone
+    assert stripe_endpoint.requests == requests
+    billing_run(fresh, START + timedelta(minutes=5))
 
     assert [i["status"] for i in invoices(fresh, "alice", subscription)] == ["paid"]
-    assert len(stripe.charges) == 1
+    assert len(charged(stripe_endpoint, subscription)) == 1
 
 
-def test_cancel_on_the_first_failure(fresh: World, stripe: FakeStripe) -> None:
-    subscription = subscribed(fresh, "alice", "cus_fail", plan={"initial_fail_amount_action": "CANCEL"})
+def test_cancel_on_the_first_failure(fresh: World, stripe_endpoint: StripeEndpoint) -> None:
+    subscription = subscribed(fresh, "alice", "tok_chargeCustomerFail", plan={"initial_fail_amount_action": "CANCEL"})
 
-    biller(fresh, stripe).run(START + timedelta(days=70))
+    billing_run(fresh, START + timedelta(days=70))
 
     alice = Client(fresh.api, "alice")
     state = alice.ok(alice.get(f"/subscriptions/{subscription}"))
@@ -143,38 +131,41 @@ def test_cancel_on_the_first_failure(fresh: World, stripe: FakeStripe) -> None:
     assert payment["error_message"] == "Your card was declined."
 
 
-def test_continue_counts_failures_until_max_fail_attempts(fresh: World, stripe: FakeStripe) -> None:
+def test_continue_counts_failures_until_max_fail_attempts(fresh: World, stripe_endpoint: StripeEndpoint) -> None:
     subscription = subscribed(
-        fresh, "alice", "cus_fail", plan={"initial_fail_amount_action": "CONTINUE", "max_fail_attempts": 2}
+        fresh,
+        "alice",
+        "tok_chargeCustomerFail",
+        plan={"initial_fail_amount_action": "CONTINUE", "max_fail_attempts": 2},
     )
     alice = Client(fresh.api, "alice")
 
-    biller(fresh, stripe).run(START + timedelta(days=40))  # two periods, two failures
+    billing_run(fresh, START + timedelta(days=40))  # two periods, two failures
     state = alice.ok(alice.get(f"/subscriptions/{subscription}"))
     assert (state["status"], state["failed_attempts"]) == ("ACTIVE", 2)
 
-    biller(fresh, stripe).run(START + timedelta(days=100))  # the third failure cancels it
+    billing_run(fresh, START + timedelta(days=100))  # the third failure cancels it
 
     state = alice.ok(alice.get(f"/subscriptions/{subscription}"))
     assert (state["status"], state["failed_attempts"]) == ("CANCELLED", 3)
     assert len(invoices(fresh, "alice", subscription)) == 3
 
 
-def test_interval_total_ends_it_after_its_periods(fresh: World, stripe: FakeStripe) -> None:
+def test_interval_total_ends_it_after_its_periods(fresh: World, stripe_endpoint: StripeEndpoint) -> None:
     subscription = subscribed(fresh, "alice", interval_total=2)
 
-    biller(fresh, stripe).run(START + timedelta(days=200))
+    billing_run(fresh, START + timedelta(days=200))
 
     alice = Client(fresh.api, "alice")
     assert alice.ok(alice.get(f"/subscriptions/{subscription}"))["status"] == "CANCELLED"
     assert len(invoices(fresh, "alice", subscription)) == 2
-    assert len(stripe.charges) == 2
+    assert len(charged(stripe_endpoint, subscription)) == 2
 
 
-def test_ending_date_ends_it_at_that_date(fresh: World, stripe: FakeStripe) -> None:
+def test_ending_date_ends_it_at_that_date(fresh: World, stripe_endpoint: StripeEndpoint) -> None:
     subscription = subscribed(fresh, "alice", ending_date={"$date": ms(START + timedelta(days=45))})
 
-    biller(fresh, stripe).run(START + timedelta(days=200))
+    billing_run(fresh, START + timedelta(days=200))
 
     alice = Client(fresh.api, "alice")
     state = alice.ok(alice.get(f"/subscriptions/{subscription}"))
@@ -183,9 +174,9 @@ def test_ending_date_ends_it_at_that_date(fresh: World, stripe: FakeStripe) -> N
     assert len(invoices(fresh, "alice", subscription)) == 2  # Jan 31 and Feb 28 began before the end
 
 
-def test_invoices_and_payments_are_the_payer_s_and_admins_only(fresh: World, stripe: FakeStripe) -> None:
+def test_invoices_and_payments_are_the_payer_s_and_admins_only(fresh: World, stripe_endpoint: StripeEndpoint) -> None:
     subscription = subscribed(fresh, "alice")
-    biller(fresh, stripe).run(START + timedelta(minutes=1))
+    billing_run(fresh, START + timedelta(minutes=1))
     invoice = invoices(fresh, "alice", subscription)[0]
     payment_id = invoice["payments"][0]["$oid"]
     bob = Client(fresh.api, "bob")
@@ -204,11 +195,13 @@ def test_invoices_and_payments_are_the_payer_s_and_admins_only(fresh: World, str
 
 
 def test_emails_go_out_once_each_receipt_failure_with_attempts_left_and_cancellation(
-    fresh: World, stripe: FakeStripe
+    fresh: World, stripe_endpoint: StripeEndpoint
 ) -> None:
     subscribed(fresh, "alice")
-    subscribed(fresh, "bob", "cus_fail", plan={"initial_fail_amount_action": "CONTINUE", "max_fail_attempts": 1})
-    biller(fresh, stripe).run(START + timedelta(days=40))  # two periods each
+    subscribed(
+        fresh, "bob", "tok_chargeCustomerFail", plan={"initial_fail_amount_action": "CONTINUE", "max_fail_attempts": 1}
+    )
+    billing_run(fresh, START + timedelta(days=40))  # two periods each
     fresh.stack.drain()
     fresh.stack.drain()  # a second drain delivers nothing twice
 

@@ -1,36 +1,17 @@
-"""What billing needs of a payment provider: a charge and a refund, each with an idempotency
-key, and two kinds of failure (the card was declined; the provider could not answer)."""
+"""What billing needs of the payment provider, from the shared payments package: a charge
+with an idempotency key (the gateway retries 429 / lock_timeout with that same key and
+backoff), and two kinds of failure (declined for good; unavailable for now)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from planhub.errors import PaymentDeclined, PaymentUnavailable
+from planhub.payments import PaymentGateway as Gateway
+from planhub.payments import StripeCharge as Charged
+from planhub.payments import StripeGateway
 
-
-@dataclass(frozen=True)
-class Charged:
-    id: str
-    amount: int
-    currency: str
-
-
-class PaymentDeclined(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class PaymentUnavailable(Exception):
-    """The provider did not answer (after its own retries): try again later, same key."""
-
-
-class Gateway(Protocol):
-    def charge(
-        self, *, customer_id: str, amount: int, currency: str, idempotency_key: str, description: str
-    ) -> Charged: ...
+__all__ = ["Charged", "Gateway", "PaymentDeclined", "PaymentUnavailable", "from_environment"]
 
 
 def from_environment() -> Gateway:
-    """The production gateway (Stripe, through the payments package)."""
-    raise PaymentUnavailable("no payment provider is configured")
+    """The production gateway: Stripe's SDK (locally, the test endpoint at STRIPE_API_BASE)."""
+    return StripeGateway.from_environment()

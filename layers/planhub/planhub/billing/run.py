@@ -114,7 +114,8 @@ class Biller:
     def from_environment(cls) -> Biller:
         from planhub.billing import gateway
 
-        return cls(Table(TableEnvironment.load().table_name), gateway.from_environment)
+        stripe = gateway.from_environment()  # reads the function's settings now; the SDK loads later
+        return cls(Table(TableEnvironment.load().table_name), lambda: stripe, refunds=durable_refund)
 
     @property
     def gateway(self) -> Gateway:
@@ -531,6 +532,23 @@ def _subject_writes(payment: Payment, *, succeeded: bool, charge_id: str | None,
         for order_id in order_ids
     )
     return writes
+
+
+def durable_refund(invoice: Invoice, amount: int, subscription: Subscription) -> Write:
+    """The payments package's durable refund request (an outbox event its consumer retries
+    until Stripe confirms), keyed by the invoice: requested twice, refunded once."""
+    from planhub.payments import request_refund
+
+    assert invoice.charge_id is not None
+    return request_refund(
+        charge_id=invoice.charge_id,
+        amount=amount,
+        currency=invoice.currency,
+        idempotency_key=f"invoice-{invoice.id}-prorate-refund",
+        subject={"type": "invoice", "id": invoice.id, "subscription_id": subscription.id},
+        reason="prorated stop",
+        actor=RUN_ACTOR,
+    )
 
 
 def payment_write_charge(write: Write) -> Any:
