@@ -9,7 +9,7 @@ from planhub.billing.service import SubscriptionService
 from planhub.http import RestApi
 from planhub.http.responses import errors
 
-subscriptions = SubscriptionService.from_environment()
+subscriptions = SubscriptionService.from_environment(bills=True)
 app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 

@@ -217,3 +217,43 @@ def test_emails_go_out_once_each_receipt_failure_with_attempts_left_and_cancella
     bodies = [str(e["body"]) for e in fresh.stack.sent_emails() if "bob@example.com" in e["to"]]
     assert any("may still fail before the subscription is cancelled: <strong>0</strong>" in b for b in bodies)
     assert any("The subscription is cancelled." in b for b in bodies)
+
+
+def test_starting_now_bills_the_first_period_at_once(fresh: World, stripe_endpoint: StripeEndpoint) -> None:
+    alice = Client(fresh.api, "alice")
+    plan = alice.plan(billing_interval="MONTH", total_amount=300, items=[])
+    method = payment_method(fresh.stack, "alice", "pm-alice", token="tok_visa")
+
+    started = alice.subscribe(plan, start_now=True, payment_method=method)
+
+    assert started["status"] == "ACTIVE"
+    subscription = started["_id"]["$oid"]
+    assert [(i["status"], i["amount"]) for i in invoices(fresh, "alice", subscription)] == [("paid", 300.0)]
+    assert charged(stripe_endpoint, subscription) == [f"Subscription {subscription}, period 1"]
+
+
+def test_a_prorated_stop_refunds_the_unused_share_once_through_the_durable_path(
+    fresh: World, stripe_endpoint: StripeEndpoint
+) -> None:
+    subscription = subscribed(fresh, "alice", plan={"prorate": True})
+    billing_run(fresh, START + timedelta(minutes=1))  # period 1 (Jan 31 - Feb 28) paid
+    alice = Client(fresh.api, "alice")
+    stop = START + timedelta(days=14)
+    stopped = alice.ok(alice.post(f"/subscriptions/{subscription}/stop", {"ending_date": {"$date": ms(stop)}}))
+    whole = timedelta(days=28) // timedelta(milliseconds=1)
+    unused = timedelta(days=14) // timedelta(milliseconds=1)
+    refund = (2 * 30000 * unused + whole) // (2 * whole)
+    assert stopped["status"] == "NON_RENEWING"
+    assert stopped["prorate_amount"] == -refund / 100
+    stripe_endpoint.fail_refunds(next=2)  # the first attempts fail: the consumer retries
+
+    billing_run(fresh, datetime(2031, 3, 1, tzinfo=UTC))  # the period's end: cancelled, refund requested
+    billing_run(fresh, datetime(2031, 3, 1, 0, 1, tzinfo=UTC))  # a second run requests nothing more
+    fresh.stack.drain()
+
+    assert alice.ok(alice.get(f"/subscriptions/{subscription}"))["status"] == "CANCELLED"
+    assert [(r["charge"], r["amount"]) for r in stripe_endpoint.refunds] == [
+        (stripe_endpoint.succeeded_charges()[0]["id"], refund)
+    ]
+    found = invoices(fresh, "alice", subscription)
+    assert [(i["status"], i.get("refunded_amount")) for i in found] == [("refunded", refund / 100)]

@@ -41,7 +41,7 @@ from planhub.errors import ConcurrentModification, Conflict, InvalidInput, NotFo
 from planhub.events import DomainEvent, EventType
 from planhub.ids import new_object_id
 from planhub.settings import TableEnvironment
-from planhub.storage import Table, Write
+from planhub.storage import Table, Write, keys
 
 MAX_WRITE_ATTEMPTS = 3
 SORTS = {"created": False, "-created": True}
@@ -52,7 +52,7 @@ def _now() -> datetime:
 
 
 class Settles(Protocol):
-    def settle(self, subscription_id: str, now: datetime) -> None: ...
+    def settle(self, subscription_id: str, now: datetime) -> object: ...
 
 
 class DefaultMethods(Protocol):
@@ -60,6 +60,19 @@ class DefaultMethods(Protocol):
 
 
 Change = Callable[[Subscription], tuple[Subscription, list[Write], list[DomainEvent]]]
+
+
+class DefaultMethodLookup:
+    """A user's default payment method: their newest live one (payments keeps the index)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def default_method_id(self, company_id: str, user_id: str) -> str | None:
+        page = self.table.query(
+            keys.user_payment_methods_index(company_id, user_id), index="GSI1", limit=1, newest_first=True
+        )
+        return str(page.items[0]["id"]) if page.items else None
 
 
 class SubscriptionService:
@@ -77,8 +90,16 @@ class SubscriptionService:
         self.default_methods = default_methods
 
     @classmethod
-    def from_environment(cls) -> SubscriptionService:
-        return cls(Table(TableEnvironment.load().table_name))
+    def from_environment(cls, *, bills: bool = False) -> SubscriptionService:
+        """`bills`: the routes that start a subscription bill its first period at once (they
+        have the Stripe settings); the others only read and write the subscription."""
+        table = Table(TableEnvironment.load().table_name)
+        biller = None
+        if bills:
+            from planhub.billing.run import Biller
+
+            biller = Biller.from_environment()
+        return cls(table, biller=biller, default_methods=DefaultMethodLookup(table))
 
     # --- create and start ---------------------------------------------------------------
 
