@@ -22,6 +22,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
     model_serializer,
 )
 
@@ -81,7 +82,15 @@ def _instant(value: Any) -> Any:
 InstantInput = Annotated[
     datetime,
     BeforeValidator(_instant),
-    Field(json_schema_extra={"type": "object", "properties": {"$date": {"type": "integer"}}}),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "properties": {"$date": {"type": "integer", "minimum": 0, "maximum": MAX_EPOCH_MS}},
+            "required": ["$date"],
+            "additionalProperties": False,
+            "description": "Milliseconds since the epoch, UTC (an ISO 8601 text with its offset is accepted too)",
+        }
+    ),
 ]
 
 RecordId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")]
