@@ -299,6 +299,39 @@ CASES: tuple[RouteCase, ...] = (
         {"admin": 204},
         exceptions={"other_company": 404},
     ),
+    # --- payment methods (SPEC.md section 9): each user's own; company claim and X-Share-Api-Key -----------
+    RouteCase(
+        "POST",
+        "/payment_methods",
+        _const("/payment_methods"),
+        {**dict.fromkeys(CLIENT_MEMBERS, 200), "other_company": 200},
+        body=lambda _w: {"method": "stripe", "token": "tok_visa"},
+        outsiders=(),  # everyone with a company stores their own card
+    ),
+    RouteCase(
+        "GET",
+        "/payment_methods",
+        _const("/payment_methods"),
+        {**dict.fromkeys(CLIENT_MEMBERS, 200), "other_company": 200},
+        secrets=("payment_method",),
+        keepers=("learner",),
+    ),
+    RouteCase(
+        "GET",
+        "/payment_methods/{method_id}",
+        lambda w: f"/payment_methods/{w.ids['payment_method']}",
+        {"learner": 200},
+        exceptions={"other_learner": 404, "manager": 404, "admin": 404, "other_company": 404},
+        secrets=("payment_method",),
+        keepers=("learner",),
+    ),
+    RouteCase(
+        "DELETE",
+        "/payment_methods/{method_id}",
+        lambda w: f"/payment_methods/{w.new_payment_method()}",
+        {"learner": 204},
+        exceptions={"other_learner": 404, "manager": 404, "admin": 404, "other_company": 404},
+    ),
 )
 
 

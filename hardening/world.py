@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from planhub_local import tokens  # noqa: E402
 from planhub_local.client import Api  # noqa: E402
 from planhub_local.gateway import Gateway, HttpResponse  # noqa: E402
 from planhub_local.stack import LocalStack  # noqa: E402
+from planhub_local.stripe_endpoint import start_for_local_stack  # noqa: E402
 from planhub_local.template import Template  # noqa: E402
 
 PORTAL = "p-acme"
@@ -138,6 +140,11 @@ class World:
         }
         return str(self.ok("admin", "POST", "/plans", body)["_id"]["$oid"])
 
+    def new_payment_method(self) -> str:
+        """A card of the learner's (u1), stored through the Stripe test endpoint."""
+        answer = self.ok("learner", "POST", "/payment_methods", {"method": "stripe", "token": "tok_visa"})
+        return str(answer["_id"]["$oid"])
+
     def new_plan_play(self, plan_id: str = "plan-home") -> str:
         answer = self.ok("learner", "POST", "/api/plan-plays", {"planId": plan_id, "plannedLessons": LESSONS})
         return str(answer["data"]["id"])
@@ -193,17 +200,25 @@ def populate(world: World) -> None:
     world.ids["enrolment"] = str(enrolment["id"])
     world.ids["plan_play"] = world.new_plan_play()
     world.ids["subscription_plan"] = world.new_subscription_plan()
+    world.ids["payment_method"] = world.new_payment_method()
     world.stack.drain()
 
 
 @contextmanager
 def running_world() -> Iterator[World]:
-    """A fresh moto backend with the world in it; everything is gone on exit."""
-    with mock_aws():
-        stack = LocalStack(template()).create()
-        world = World(stack=stack, api=Api(Gateway(stack)), tokens=actor_tokens())
-        populate(world)
-        yield world
+    """A fresh moto backend with the world in it; everything is gone on exit. Stripe calls go to
+    a local Stripe test endpoint (one is started unless STRIPE_API_BASE names one already)."""
+    stripe = None if os.environ.get("STRIPE_API_BASE") else start_for_local_stack(port=0)
+    try:
+        with mock_aws():
+            stack = LocalStack(template()).create()
+            world = World(stack=stack, api=Api(Gateway(stack)), tokens=actor_tokens())
+            populate(world)
+            yield world
+    finally:
+        if stripe is not None:
+            stripe.stop()
+            os.environ.pop("STRIPE_API_BASE", None)
 
 
 @contextmanager

@@ -30,6 +30,8 @@ _DESCRIPTIONS = {
     404: "Not found",
     409: "Conflicts with the current state",
     429: "A commercial limit was reached",
+    402: "The card was refused; the message is the payment provider's",
+    503: "The payment provider is unavailable; try again later",
 }
 
 
