@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from planhub.billing.plans import PaymentMethodRef
 from planhub.storage import Table
 from planhub_local import tokens
 from planhub_local.gateway import HttpResponse
@@ -70,24 +69,13 @@ class Client:
         return self.post(f"/subscriptions/{subscription_id}/start", fields)
 
 
-def payment_method(stack: LocalStack, user: str, method_id: str, *, token: str = "tok_visa") -> str:  # noqa: S107
-    """A payment method of `user` as the payments package stores it, with a customer made at
-    the Stripe test endpoint with the card of `token`."""
-    from planhub_local.stripe_endpoint import StripeEndpoint
+def payment_method(stack: LocalStack, user: str, method_id: str = "", *, token: str = "tok_visa") -> str:  # noqa: S107
+    """A payment method of `user`, added through POST /payment_methods with the card of `token`
+    (a Stripe customer at the test endpoint); answers its id. `method_id` is not used."""
+    from planhub_local.gateway import Gateway
 
-    endpoint: StripeEndpoint = _ENDPOINT[0]
-    customer = endpoint.create_customer(token)
-    item = {
-        **PaymentMethodRef.key_of(method_id),
-        "entity": "payment_method",
-        "id": method_id,
-        "user_id": user,
-        "company_id": COMPANY,
-        "customer_id": customer,
-        "deleted": False,
-    }
-    Table(stack.table_name).put(item)
-    return method_id
+    client = Client(Api(Gateway(stack)), user)
+    return str(client.ok(client.post("/payment_methods", {"method": "stripe", "token": token}))["_id"]["$oid"])
 
 
 def stored_item(stack: LocalStack, key: dict[str, str]) -> dict[str, Any] | None:
@@ -100,14 +88,6 @@ def ms(moment: datetime) -> int:
 
 def at(ms_value: int) -> datetime:
     return datetime.fromtimestamp(ms_value / 1000, UTC)
-
-
-_ENDPOINT: list[Any] = []
-
-
-@pytest.fixture(autouse=True)
-def _the_endpoint(stripe_endpoint: Any) -> None:
-    _ENDPOINT[:] = [stripe_endpoint]
 
 
 def billing_run(world: World, moment: datetime) -> dict[str, int]:

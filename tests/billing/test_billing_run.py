@@ -16,7 +16,7 @@ def subscribed(world: World, user: str, token: str = "tok_visa", **fields: Any) 
     """`user` subscribed to a 300 NOK monthly plan from START, paying with a card of `token`."""
     client = Client(world.api, user)
     plan = client.plan(billing_interval="MONTH", total_amount=300, items=[], **fields.pop("plan", {}))
-    method = payment_method(world.stack, user, f"pm-{user}", token=token)
+    method = payment_method(world.stack, user, token=token)
     subscription = client.subscribe(plan, starting_date={"$date": ms(START)}, **fields)["_id"]["$oid"]
     client.ok(client.start(subscription, payment_method=method))
     return str(subscription)
@@ -222,7 +222,7 @@ def test_emails_go_out_once_each_receipt_failure_with_attempts_left_and_cancella
 def test_starting_now_bills_the_first_period_at_once(fresh: World, stripe_endpoint: StripeEndpoint) -> None:
     alice = Client(fresh.api, "alice")
     plan = alice.plan(billing_interval="MONTH", total_amount=300, items=[])
-    method = payment_method(fresh.stack, "alice", "pm-alice", token="tok_visa")
+    method = payment_method(fresh.stack, "alice", token="tok_visa")
 
     started = alice.subscribe(plan, start_now=True, payment_method=method)
 

@@ -16,10 +16,10 @@ def test_lists_filter_by_status_and_show_admins_everyone(world: World) -> None:
     dave = Client(world.api, "dave")
     admin = Client(world.api, "admin-1", admin=True)
     plan = carol.plan()
-    payment_method(world.stack, "carol", "pm-carol")
+    pm_carol = payment_method(world.stack, "carol")
     first = carol.subscribe(plan)["_id"]["$oid"]
     second = carol.subscribe(plan, starting_date={"$date": ms(future(10))})["_id"]["$oid"]
-    carol.ok(carol.start(second, payment_method="pm-carol"))
+    carol.ok(carol.start(second, payment_method=pm_carol))
     third = dave.subscribe(plan)["_id"]["$oid"]
 
     def ids(answer: object) -> list[str]:

@@ -58,12 +58,12 @@ def test_a_plan_of_another_company_or_a_deleted_one_is_refused(alice: Client, ad
 def test_starting_makes_it_active_with_its_current_period(world: World, alice: Client) -> None:
     plan = alice.plan(billing_interval="WEEK")
     subscription = alice.subscribe(plan)["_id"]["$oid"]
-    payment_method(world.stack, "alice", "pm-alice-1")
+    pm_alice_1 = payment_method(world.stack, "alice")
 
-    started = alice.ok(alice.start(subscription, payment_method="pm-alice-1", interval_total=3))
+    started = alice.ok(alice.start(subscription, payment_method=pm_alice_1, interval_total=3))
 
     assert started["status"] == "ACTIVE"
-    assert started["payment_method"] == {"$oid": "pm-alice-1"}
+    assert started["payment_method"] == {"$oid": pm_alice_1}
     start = at(started["current_billing_date_period_start"]["$date"])
     end = at(started["current_billing_date_period_end"]["$date"])
     assert end - start == timedelta(days=7)
@@ -73,10 +73,10 @@ def test_starting_makes_it_active_with_its_current_period(world: World, alice: C
 def test_a_start_ahead_is_future_and_month_end_periods_end_with_the_month(world: World, alice: Client) -> None:
     plan = alice.plan(billing_interval="MONTH_END")
     subscription = alice.subscribe(plan)["_id"]["$oid"]
-    payment_method(world.stack, "alice", "pm-alice-2")
+    pm_alice_2 = payment_method(world.stack, "alice")
     starting = datetime(2031, 2, 10, 12, tzinfo=UTC)
 
-    started = alice.ok(alice.start(subscription, payment_method="pm-alice-2", starting_date={"$date": ms(starting)}))
+    started = alice.ok(alice.start(subscription, payment_method=pm_alice_2, starting_date={"$date": ms(starting)}))
 
     assert started["status"] == "FUTURE"
     assert at(started["current_billing_date_period_start"]["$date"]) == starting
@@ -85,16 +85,14 @@ def test_a_start_ahead_is_future_and_month_end_periods_end_with_the_month(world:
 
 def test_infinite_beats_ending_date_beats_interval_total(world: World, alice: Client) -> None:
     plan = alice.plan()
-    payment_method(world.stack, "alice", "pm-alice-3")
+    pm_alice_3 = payment_method(world.stack, "alice")
     ending = {"$date": ms(future(400))}
 
     both = alice.subscribe(plan, ending_date=ending, interval_total=2)
     assert both["ending_date"] == ending and "interval_total" not in both
 
     all_three = alice.ok(
-        alice.start(
-            both["_id"]["$oid"], payment_method="pm-alice-3", infinite=True, ending_date=ending, interval_total=2
-        )
+        alice.start(both["_id"]["$oid"], payment_method=pm_alice_3, infinite=True, ending_date=ending, interval_total=2)
     )
     assert all_three["infinite"] is True
     assert "ending_date" not in all_three and "interval_total" not in all_three
@@ -102,48 +100,48 @@ def test_infinite_beats_ending_date_beats_interval_total(world: World, alice: Cl
 
 def test_a_subscription_starts_once(world: World, alice: Client) -> None:
     plan = alice.plan()
-    payment_method(world.stack, "alice", "pm-alice-4")
+    pm_alice_4 = payment_method(world.stack, "alice")
     subscription = alice.subscribe(plan, starting_date={"$date": ms(future(30))})["_id"]["$oid"]
-    assert alice.start(subscription, payment_method="pm-alice-4").status == 200
+    assert alice.start(subscription, payment_method=pm_alice_4).status == 200
 
-    again = alice.start(subscription, payment_method="pm-alice-4")
+    again = alice.start(subscription, payment_method=pm_alice_4)
 
     assert again.status == 409
 
 
 def test_only_the_subscriber_s_own_payment_method_pays(world: World, alice: Client) -> None:
     plan = alice.plan()
-    payment_method(world.stack, "bob", "pm-bob-1")
+    pm_bob_1 = payment_method(world.stack, "bob")
     subscription = alice.subscribe(plan)["_id"]["$oid"]
 
-    answer = alice.start(subscription, payment_method="pm-bob-1")
+    answer = alice.start(subscription, payment_method=pm_bob_1)
 
     assert answer.status == 400
     assert "payment_method" in answer.json()["message"]
 
 
 def test_the_payment_method_records_the_subscriptions_it_pays(world: World, alice: Client) -> None:
-    from planhub.billing.plans import PaymentMethodRef
+    from planhub.storage import keys
     from tests.billing.conftest import stored_item
 
     plan = alice.plan()
-    payment_method(world.stack, "alice", "pm-alice-5")
+    pm_alice_5 = payment_method(world.stack, "alice")
     subscription = alice.subscribe(plan, starting_date={"$date": ms(future(30))})["_id"]["$oid"]
-    alice.ok(alice.start(subscription, payment_method="pm-alice-5"))
+    alice.ok(alice.start(subscription, payment_method=pm_alice_5))
 
-    stored = stored_item(world.stack, dict(PaymentMethodRef.key_of("pm-alice-5")))
+    stored = stored_item(world.stack, dict(keys.payment_method(pm_alice_5)))
     assert stored is not None and subscription in stored["in_use_by"]
 
     alice.ok(alice.post(f"/subscriptions/{subscription}/stop", {}))  # FUTURE: cancelled at once
-    stored = stored_item(world.stack, dict(PaymentMethodRef.key_of("pm-alice-5")))
+    stored = stored_item(world.stack, dict(keys.payment_method(pm_alice_5)))
     assert stored is not None and subscription not in stored.get("in_use_by", [])
 
 
 def test_update_changes_the_note_and_one_end_rule(world: World, alice: Client) -> None:
     plan = alice.plan()
-    payment_method(world.stack, "alice", "pm-alice-6")
+    pm_alice_6 = payment_method(world.stack, "alice")
     subscription = alice.subscribe(plan, starting_date={"$date": ms(future(30))}, infinite=True)["_id"]["$oid"]
-    alice.ok(alice.start(subscription, payment_method="pm-alice-6"))
+    alice.ok(alice.start(subscription, payment_method=pm_alice_6))
 
     updated = alice.ok(alice.post(f"/subscriptions/{subscription}/update", {"note": "renewed", "interval_total": 6}))
 
@@ -153,9 +151,9 @@ def test_update_changes_the_note_and_one_end_rule(world: World, alice: Client) -
 
 def test_stopping_with_prorate_answers_minus_the_unused_share(world: World, alice: Client) -> None:
     plan = alice.plan(billing_interval="MONTH", prorate=True, total_amount=300, items=[])
-    payment_method(world.stack, "alice", "pm-alice-7")
+    pm_alice_7 = payment_method(world.stack, "alice")
     subscription = alice.subscribe(plan)["_id"]["$oid"]
-    started = alice.ok(alice.start(subscription, payment_method="pm-alice-7"))
+    started = alice.ok(alice.start(subscription, payment_method=pm_alice_7))
     start = at(started["current_billing_date_period_start"]["$date"])
     end = at(started["current_billing_date_period_end"]["$date"])
     stop = start + (end - start) / 2
@@ -188,9 +186,9 @@ def _set_next_period() -> object:
 
 def test_a_stop_beyond_the_current_period_is_refused(world: World, alice: Client) -> None:
     plan = alice.plan(billing_interval="WEEK")
-    payment_method(world.stack, "alice", "pm-alice-8")
+    pm_alice_8 = payment_method(world.stack, "alice")
     subscription = alice.subscribe(plan)["_id"]["$oid"]
-    alice.ok(alice.start(subscription, payment_method="pm-alice-8"))
+    alice.ok(alice.start(subscription, payment_method=pm_alice_8))
 
     answer = alice.post(f"/subscriptions/{subscription}/stop", {"ending_date": {"$date": ms(future(20))}})
 

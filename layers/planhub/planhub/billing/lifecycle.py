@@ -16,26 +16,17 @@ from planhub.billing.periods import End, prorate_amount
 from planhub.billing.plans import PaymentMethodRef
 from planhub.errors import Conflict, InvalidInput
 from planhub.events import DomainEvent, EventType
-from planhub.storage import Expression, Update, Write
+from planhub.payments import methods
+from planhub.storage import Update, Write
 
 
 def uses(payment_method_id: str, subscription: Subscription) -> Update:
     """The payment method records the subscription paying with it (it cannot be deleted meanwhile)."""
-    return Update(
-        PaymentMethodRef.key_of(payment_method_id),
-        Expression("ADD in_use_by :s", values={":s": {subscription.id}}),
-        Expression(
-            "attribute_exists(PK) AND user_id = :user AND (attribute_not_exists(deleted) OR deleted = :false)",
-            values={":user": subscription.user_id, ":false": False},
-        ),
-    )
+    return methods.use(payment_method_id, subscription.id)
 
 
 def releases(payment_method_id: str, subscription: Subscription) -> Update:
-    return Update(
-        PaymentMethodRef.key_of(payment_method_id),
-        Expression("DELETE in_use_by :s", values={":s": {subscription.id}}),
-    )
+    return methods.release(payment_method_id, subscription.id)
 
 
 def recipient(subscription: Subscription) -> dict[str, Any]:

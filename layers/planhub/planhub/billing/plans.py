@@ -3,7 +3,7 @@
 Billing imports no other area: it reads the stored plan item (written by
 `planhub.subscriptions`, keyed by `storage.keys.subscription_plan`) through the attributes
 SPEC.md section 7 fixes, and the payment method item through the attributes the payments
-package stores. Attributes the plan leaves out are at their defaults (the plan item omits
+package stores (`docs/decisions/payments.md`). Attributes the plan leaves out are at their defaults (the plan item omits
 defaults to stay small).
 """
 
@@ -73,7 +73,7 @@ class PaymentMethodRef(BaseModel):
 
     @staticmethod
     def key_of(payment_method_id: str) -> Key:
-        return keys.key(f"PAYMENTMETHOD#{payment_method_id}", "PAYMENTMETHOD")
+        return keys.payment_method(payment_method_id)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> PaymentMethodRef:

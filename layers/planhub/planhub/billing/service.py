@@ -40,8 +40,9 @@ from planhub.billing.repository import (
 from planhub.errors import ConcurrentModification, Conflict, InvalidInput, NotFound
 from planhub.events import DomainEvent, EventType
 from planhub.ids import new_object_id
+from planhub.payments import methods
 from planhub.settings import TableEnvironment
-from planhub.storage import Table, Write, keys
+from planhub.storage import Table, Write
 
 MAX_WRITE_ATTEMPTS = 3
 SORTS = {"created": False, "-created": True}
@@ -69,10 +70,8 @@ class DefaultMethodLookup:
         self.table = table
 
     def default_method_id(self, company_id: str, user_id: str) -> str | None:
-        page = self.table.query(
-            keys.user_payment_methods_index(company_id, user_id), index="GSI1", limit=1, newest_first=True
-        )
-        return str(page.items[0]["id"]) if page.items else None
+        found = methods.default_method(self.table, company_id, user_id)
+        return found.id if found else None
 
 
 class SubscriptionService:
