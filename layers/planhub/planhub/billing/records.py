@@ -4,12 +4,19 @@ anyone else is told they are not there."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from planhub.auth.claims import Claims
 from planhub.billing import permissions
-from planhub.billing.models import Invoice, InvoiceDocument, InvoiceStatus, Payment, PaymentDocument
+from planhub.billing.models import (
+    Invoice,
+    InvoiceDocument,
+    InvoiceStatus,
+    Order,
+    OrderDocument,
+    Payment,
+    PaymentDocument,
+)
 from planhub.billing.repository import BillingRepository
 from planhub.errors import InvalidInput, NotFound
 from planhub.settings import TableEnvironment
@@ -85,6 +92,28 @@ class BillingRecords:
         items = self._page(table_keys.user_payments_index(company_id, owner), size, page, sort, None)
         return [PaymentDocument.of(Payment.from_item(i)) for i in items]
 
+    def order(self, claims: Claims, api_key: str | None, order_id: str) -> OrderDocument:
+        item = self._visible(claims, api_key, table_keys.order(order_id), f"Order {order_id} not found")
+        return OrderDocument.of(Order.from_item(item))
+
+    def orders(
+        self,
+        claims: Claims,
+        api_key: str | None,
+        *,
+        plan: str | None,
+        user_id: str | None,
+        size: int,
+        page: int,
+        sort: str,
+    ) -> list[OrderDocument]:
+        """The caller's orders (an admin: `user`'s), by due time, newest first by default."""
+        company_id = permissions.membership(claims).id
+        owner = self._owner(claims, api_key, company_id, user_id)
+        filter_ = Expression("plan_id = :plan", values={":plan": plan}) if plan else None
+        items = self._page(table_keys.user_orders_index(company_id, owner), size, page, sort, filter_)
+        return [OrderDocument.of(Order.from_item(i)) for i in items]
+
     # ---------------------------------------------------------------------------------------
 
     def _visible(self, claims: Claims, api_key: str | None, key: table_keys.Key, missing: str) -> dict[str, Any]:
@@ -109,6 +138,3 @@ class BillingRecords:
             raise InvalidInput("sort: created, or -created for newest first")
         offset = (max(page, 1) - 1) * size
         return self.repository.user_items(index_pk, limit=size, offset=offset, descending=SORTS[sort], filter_=filter_)
-
-
-Loader = Callable[[], BillingRecords]

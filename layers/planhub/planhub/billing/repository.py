@@ -25,6 +25,7 @@ from typing import Any
 from planhub import events
 from planhub.billing.models import (
     Invoice,
+    Order,
     Payment,
     Subscription,
     SubscriptionStatus,
@@ -162,6 +163,16 @@ class BillingRepository:
             limit=limit,
         )
         return [Payment.from_item(i) for i in answer.items]
+
+    def orders_to_bill(self, shard: int, now: datetime, limit: int) -> list[Order]:
+        """Periodic orders not yet invoiced whose period ended by `now`, by period end and plan."""
+        answer = self.table.query(
+            table_keys.orders_to_bill_index(shard),
+            index="GSI2",
+            sk_between=("0", table_keys.due_order(iso_ms(now), "~")),
+            limit=limit,
+        )
+        return [Order.from_item(i) for i in answer.items]
 
     def invoice(self, invoice_id: str) -> Invoice | None:
         item = self.table.get(table_keys.invoice(invoice_id), consistent=True)

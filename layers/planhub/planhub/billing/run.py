@@ -44,6 +44,7 @@ from planhub.billing.models import (
     FailAction,
     Invoice,
     InvoiceStatus,
+    Order,
     OrderStatus,
     Payment,
     PaymentState,
@@ -56,11 +57,14 @@ from planhub.billing.models import (
 from planhub.billing.repository import BillingRepository, StaleVersion, WriteRefused
 from planhub.events import DomainEvent, EventType
 from planhub.observability import logger
+from planhub.payments import methods
 from planhub.settings import TableEnvironment
 from planhub.storage import ConditionFailed, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
 
 SUBSCRIPTIONS_PER_QUERY = 100
+ORDERS_PER_QUERY = 200
+ORDERS_PER_INVOICE = 90  # the invoice, its payment and each order's update in one transaction (<= 100)
 MAX_ROUNDS_PER_SHARD = 1000
 MAX_STEPS_PER_SUBSCRIPTION = 60  # periods caught up per subscription in one run (the rest: the next run)
 STOP_WITH_SECONDS_LEFT = 15.0
@@ -138,6 +142,7 @@ class Biller:
                     if progressed == 0:  # nothing left (or only stale index entries)
                         break
                 self._charge_pending(shard, now, report, pool)
+                self.bill_orders(shard, now, report)
         logger.info("billing run done", extra={**report.as_dict(), "now": iso_ms(now)})
         return report
 
@@ -262,6 +267,90 @@ class Biller:
             report.add("pending")
             return s
         return self._settle(payment, s, now, report, charge_id=charged.id)
+
+    def charge(self, payment: Payment, now: datetime, report: Report) -> None:
+        """Charges a payment just made `processing` (an order's), and settles it."""
+        self._charge(payment, None, now, report)
+
+    # --- the orders of periodic recurring order plans --------------------------------------------
+
+    def bill_orders(self, shard: int, now: datetime, report: Report) -> None:
+        """Invoices together, per plan, the orders of every calendar period that has ended."""
+        for _ in range(MAX_ROUNDS_PER_SHARD):
+            due = self.repository.orders_to_bill(shard, now, ORDERS_PER_QUERY)
+            groups: dict[tuple[str, str], list[Order]] = {}
+            for order in due:
+                assert order.bill_at is not None
+                groups.setdefault((order.plan_id, iso_ms(order.bill_at)), []).append(order)
+            invoiced = 0
+            for orders in groups.values():
+                for start in range(0, len(orders), ORDERS_PER_INVOICE):
+                    invoiced += self._invoice_orders(orders[start : start + ORDERS_PER_INVOICE], now, report)
+            if invoiced == 0 or len(due) < ORDERS_PER_QUERY:
+                return
+
+    def _invoice_orders(self, orders: list[Order], now: datetime, report: Report) -> int:
+        first = orders[0]
+        assert first.bill_at is not None and first.period_start is not None
+        invoice_id = derived_id("order-invoice", first.plan_id, iso_ms(first.bill_at), first.id)
+        method = methods.default_method(self.repository.table, first.company_id, first.user_id)
+        amount = sum(o.amount for o in orders)
+        payment = Payment(
+            id=derived_id("payment", invoice_id, 1),
+            company_id=first.company_id,
+            user_id=first.user_id,
+            amount=amount,
+            currency=first.currency,
+            subject_id=invoice_id,
+            order_ids=[o.id for o in orders],
+            email=first.email,
+            name=first.name,
+            payment_method_id=method.id if method else None,
+            customer_id=method.customer_id if method else None,
+            idempotency_key=idempotency_key_of(invoice_id),
+            description=f"Orders of plan {first.plan_id} until {iso_ms(first.bill_at)}",
+            current_state=PaymentState.PROCESSING,
+            lease_until=now + LEASE,
+            attempts=1,
+            created=now,
+            modified=now,
+        )
+        invoice = Invoice(
+            id=invoice_id,
+            order_ids=payment.order_ids,
+            company_id=first.company_id,
+            user_id=first.user_id,
+            amount=amount,
+            currency=first.currency,
+            period_start=first.period_start,
+            period_end=first.bill_at,
+            due_date=first.bill_at,
+            payment_ids=[payment.id],
+            created=now,
+            modified=now,
+        )
+        writes: list[Write] = [
+            Put(invoice.to_item(), not_exists()),
+            Put(payment.to_item(), not_exists()),
+            *(
+                Update(
+                    table_keys.order(o.id),
+                    Expression(
+                        "SET invoice_id = :invoice, modified = :now REMOVE GSI2PK, GSI2SK",
+                        values={":invoice": invoice_id, ":now": iso_ms(now)},
+                    ),
+                    Expression("attribute_not_exists(invoice_id)"),
+                )
+                for o in orders
+            ),
+        ]
+        try:
+            self.repository.transact(writes)
+        except TransactionCanceled:
+            return 0  # another run invoiced them (or the index was behind): the next query tells
+        report.add("invoiced")
+        self._charge(payment, None, now, report)
+        return 1
 
     def _charge_pending(self, shard: int, now: datetime, report: Report, pool: ThreadPoolExecutor) -> None:
         """Payments a run left `processing` (it stopped, or Stripe did not answer): claimed once
