@@ -257,3 +257,18 @@ def test_a_prorated_stop_refunds_the_unused_share_once_through_the_durable_path(
     ]
     found = invoices(fresh, "alice", subscription)
     assert [(i["status"], i.get("refunded_amount")) for i in found] == [("refunded", refund / 100)]
+
+
+def test_a_payment_method_paying_for_a_live_subscription_cannot_be_deleted_until_it_ends(fresh: World) -> None:
+    alice = Client(fresh.api, "alice")
+    headers = {"X-Share-Api-Key": alice.key or ""}
+    plan = alice.plan(billing_interval="MONTH", total_amount=300, items=[])
+    method = payment_method(fresh.stack, "alice")
+    body = {"start_now": True, "payment_method": method, "interval_total": 1}
+    subscription = alice.subscribe(plan, **body)["_id"]["$oid"]
+
+    assert alice.api.delete(f"/payment_methods/{method}", token=alice.token, headers=headers).status == 409
+
+    billing_run(fresh, datetime.now(UTC) + timedelta(days=40))  # its one period is over: it ends
+    assert alice.ok(alice.get(f"/subscriptions/{subscription}"))["status"] == "CANCELLED"
+    assert alice.api.delete(f"/payment_methods/{method}", token=alice.token, headers=headers).status == 204
