@@ -36,14 +36,24 @@ from pathlib import Path
 from typing import Any
 
 from planhub_local.stack import DEFAULT_JWT_SECRET, LOCAL_ENVIRONMENT
+from planhub_local.stripe_endpoint import StripeEndpoint
 from planhub_local.template import REPO, Template
 
 CHILD = Path(__file__).with_name("_cold_child.py")
 FLOORS = Path(__file__).with_name("floors")
-DOMAIN_PACKAGES = {"catalog", "commercial", "enrolments", "notifications", "plan_plays", "plans", "subscriptions"}
+DOMAIN_PACKAGES = {
+    "catalog",
+    "commercial",
+    "enrolments",
+    "notifications",
+    "payments",
+    "plan_plays",
+    "plans",
+    "subscriptions",
+}
 # An area built on another by design: plan plays are the billable endpoint of the commercial
 # controls, which admit any billable request in its own transaction (SPEC.md section 6).
-BUILT_ON = {"plan_plays": {"commercial"}}
+BUILT_ON = {"plan_plays": {"commercial"}, "enrolments": {"payments"}, "billing": {"payments"}}
 IMPORT_TARGET = 1.2  # issue 8: at most 1.2x the libraries floor
 
 
@@ -168,6 +178,9 @@ def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
     only = os.environ.get("BENCH_FUNCTIONS", "")  # comma-separated logical ids, for quick runs
     functions = Template.default().functions()
     table_env = {"TABLE_NAME": functions[next(iter(functions))].environment["TABLE_NAME"]}
+    # Stripe calls of a first request go to a local Stripe test endpoint, as in `make local`.
+    stripe = StripeEndpoint().start()
+    local_stripe = {"STRIPE_API_BASE": stripe.url}
     floor_event = FLOORS / "get_portal_event.json"
     targets = [
         Target("floor: boto3 only", FLOORS, "boto3_only", "lambda_handler", floor_event, _environment(table_env)),
@@ -184,7 +197,7 @@ def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
                 function.handler.rpartition(".")[0],
                 function.handler_name,
                 REPO / "events" / f"{logical_id}.json",
-                _environment(function.environment),
+                _environment({**function.environment, **local_stripe}),
                 _areas(function.code_uri / f"{function.handler.rpartition('.')[0]}.py"),
             )
         )

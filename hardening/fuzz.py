@@ -130,6 +130,7 @@ SECRET_KEEPERS = {
     "enrolment": {"learner", "other_client", "manager", "admin", "assessor", "staff"},
     "plan_play": {"learner", "staff"},
     "subscription_plan": {"learner", "other_learner", "manager", "admin"},
+    "payment_method": {"learner"},
 }
 STAFF_ONLY = {(c.method, c.route) for c in CASES if set(c.allowed) == {"staff"}}
 

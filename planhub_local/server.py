@@ -116,10 +116,10 @@ def make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 def main() -> None:
     configure_process()
     port = int(os.environ.get("PORT", "3000"))
-    from planhub_local.stripe_endpoint import start_for_local_stack
+    from planhub_local.stripe_endpoint import LocalStripeService
 
-    stripe = start_for_local_stack()  # before any function is imported: they read STRIPE_API_BASE
-    print(f"Stripe test endpoint on {stripe.url} (control: {stripe.url}/_control/charges)")
+    stripe = LocalStripeService()
+    stripe.start()  # before any function is imported: they read STRIPE_API_BASE
     api = LocalApi()
     if DEMO_SEED.exists():
         from planhub_local.seed import load_seed
@@ -143,6 +143,7 @@ def main() -> None:
     finally:
         server.server_close()
         api.stop()
+        stripe.stop()
         print("planhub stopped")
 
 

@@ -200,17 +200,31 @@ class StripeEndpoint:
 
     def start(self, port: int = 0, host: str = "127.0.0.1", threads: int = 8) -> StripeEndpoint:
         """Serves on a thread of its own (port 0: any free port); `url` is then its api_base."""
-        import waitress  # type: ignore[import-untyped]
+        from waitress.server import create_server  # type: ignore[import-untyped]
 
-        self._server = waitress.create_server(self, host=host, port=port, threads=threads, ident="stripe-local")
+        # A socket map of its own: endpoints and other waitress servers of the process never share a loop.
+        self._map: dict[int, Any] = {}
+        self._server = create_server(self, map=self._map, host=host, port=port, threads=threads, ident="stripe-local")
         self.url = f"http://{host}:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, name="stripe-endpoint", daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="stripe-endpoint", daemon=True)
         self._thread.start()
         return self
 
+    def _serve(self) -> None:
+        from waitress import wasyncore  # type: ignore[import-untyped]
+
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.2, map=self._map, count=1)
+        # Closed by the loop's own thread: the socket map is not shared across threads.
+        self._server.task_dispatcher.shutdown()
+        wasyncore.close_all(self._map)
+
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        if self._thread is not None:
+            self._stopping.set()
+            self._thread.join(timeout=10)
+            self._thread = None
             self._server = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -487,6 +501,25 @@ def start_for_local_stack(port: int | None = None) -> StripeEndpoint:
     endpoint = StripeEndpoint().start(port=chosen)
     os.environ["STRIPE_API_BASE"] = endpoint.url
     return endpoint
+
+
+class LocalStripeService:
+    """The endpoint as a service `make local` runs beside the gateway (name, start, stop): it
+    serves on STRIPE_PORT and points the functions' SDK at itself (STRIPE_API_BASE)."""
+
+    name = "stripe"
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port
+        self.endpoint: StripeEndpoint | None = None
+
+    def start(self) -> None:
+        self.endpoint = start_for_local_stack(self.port)
+        print(f"Stripe test endpoint on {self.endpoint.url} (control: {self.endpoint.url}/_control/charges)")
+
+    def stop(self) -> None:
+        if self.endpoint is not None:
+            self.endpoint.stop()
 
 
 def main() -> None:

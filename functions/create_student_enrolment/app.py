@@ -20,7 +20,7 @@ app = RestApi(go1=True)
 @app.post(
     "/enrolment/<instance>/<parentLoId>/<loId>/enrolment/<statusOrEmail>/<status>",
     tags=["enrolments"],
-    responses=errors(400, 403, 404, 409),
+    responses=errors(400, 403, 404, 409, 503),
 )
 def create_student_enrolment(
     *,

@@ -408,3 +408,36 @@ def test_a_coupons_last_use_goes_to_the_first_of_many_items_and_the_next_is_refu
     assert [c["amount"] for c in stripe_endpoint.charges] == [2450]
     assert stripe_endpoint.refunds == []
     assert coupon_uses(api, learning, "ONCE") == 1
+
+
+# --- Stripe under load -----------------------------------------------------------------------
+
+
+def test_stripes_429s_are_retried_with_the_same_key_and_the_lo_is_charged_once(
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
+) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+    stripe_endpoint.rate_limit(next=3, code="lock_timeout")
+
+    answer = api.post(enrolment_path("paid"), STRIPE, token=token)
+
+    assert answer.status == 200
+    assert stripe_endpoint.rate_limited == 3
+    assert len(stripe_endpoint.charges) == 1
+
+
+def test_stripe_still_rate_limiting_after_the_retries_is_503_and_nothing_is_enrolled(
+    api: Api, learning: Learning, stripe_endpoint: StripeEndpoint
+) -> None:
+    paid_course(learning)
+    token = learning.learner("u1")
+    stripe_endpoint.rate_limit(seconds=60)
+
+    answer = api.post(enrolment_path("paid"), STRIPE, token=token)
+
+    assert answer.status == 503
+    assert "try again" in answer.json()["message"]
+    assert stripe_endpoint.charges == []
+    stripe_endpoint.rate_limit()  # Stripe is back
+    assert api.post(enrolment_path("paid"), STRIPE, token=token).status == 200
