@@ -424,7 +424,9 @@ class SubscriptionDocument(Document):
     deleted: bool
 
     @classmethod
-    def of(cls, s: Subscription, now: datetime) -> SubscriptionDocument:
+    def of(cls, s: Subscription, now: datetime, viewer: str) -> SubscriptionDocument:
+        """`viewer`: the caller's user id; the payment method's id is shown to its owner only
+        (as GET /payment_methods/{id} answers only them)."""
         start = end = None
         if s.starting_date is not None and s.status in LIVE_STATUSES:
             n = s.period_at(now)
@@ -443,7 +445,9 @@ class SubscriptionDocument(Document):
                 "amount": major(s.amount, s.currency),
                 "currency": s.currency,
                 "billing_interval": s.billing_interval,
-                "payment_method": object_ref(s.payment_method_id) if s.payment_method_id else None,
+                "payment_method": object_ref(s.payment_method_id)
+                if s.payment_method_id and viewer == s.user_id
+                else None,
                 "starting_date": date_ref(s.starting_date),
                 "ending_date": date_ref(ending),
                 "interval_total": s.interval_total,
@@ -476,7 +480,8 @@ class PaymentDocument(Document):
     modified: DateRef
 
     @classmethod
-    def of(cls, p: Payment) -> PaymentDocument:
+    def of(cls, p: Payment, viewer: str) -> PaymentDocument:
+        """The payment method's id is shown to its owner only."""
         return cls.model_validate(
             {
                 "_id": object_ref(p.id),
@@ -486,7 +491,9 @@ class PaymentDocument(Document):
                 "currency": p.currency,
                 "subject": object_ref(p.subject_id),
                 "subject_type": p.subject_kind,
-                "payment_method": object_ref(p.payment_method_id) if p.payment_method_id else None,
+                "payment_method": object_ref(p.payment_method_id)
+                if p.payment_method_id and viewer == p.user_id
+                else None,
                 "current_state": p.current_state,
                 "status_code": p.status_code,
                 "error_message": p.error_message,

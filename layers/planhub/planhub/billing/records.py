@@ -40,7 +40,7 @@ class BillingRecords:
 
     def payment(self, claims: Claims, api_key: str | None, payment_id: str) -> PaymentDocument:
         item = self._visible(claims, api_key, table_keys.payment(payment_id), f"Payment {payment_id} not found")
-        return PaymentDocument.of(Payment.from_item(item))
+        return PaymentDocument.of(Payment.from_item(item), claims.sub)
 
     def invoices(
         self,
@@ -90,7 +90,7 @@ class BillingRecords:
         company_id = permissions.membership(claims).id
         owner = self._owner(claims, api_key, company_id, user_id)
         items = self._page(table_keys.user_payments_index(company_id, owner), size, page, sort, None)
-        return [PaymentDocument.of(Payment.from_item(i)) for i in items]
+        return [PaymentDocument.of(Payment.from_item(i), claims.sub) for i in items]
 
     def order(self, claims: Claims, api_key: str | None, order_id: str) -> OrderDocument:
         item = self._visible(claims, api_key, table_keys.order(order_id), f"Order {order_id} not found")

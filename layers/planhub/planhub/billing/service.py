@@ -147,7 +147,7 @@ class SubscriptionService:
             self.repository.create(subscription, *extra, outbox=outbox)
         except WriteRefused as refused:
             raise InvalidInput("payment_method: it was deleted meanwhile") from refused
-        return self._after_change(subscription, now)
+        return self._after_change(subscription, now, claims.sub)
 
     def start(self, claims: Claims, api_key: str | None, subscription_id: str, body: StartBody) -> SubscriptionDocument:
         now = self.clock()
@@ -159,7 +159,7 @@ class SubscriptionService:
             event = lifecycle.event(EventType.SUBSCRIPTION_STARTED, changed, claims.sub)
             return changed, [lifecycle.uses(method.id, changed)], [event]
 
-        return self._after_change(self._change(claims, api_key, subscription_id, change), now)
+        return self._after_change(self._change(claims, api_key, subscription_id, change), now, claims.sub)
 
     def _method(self, subscription: Subscription, given: str | None) -> PaymentMethodRef:
         method_id = given or subscription.payment_method_id
@@ -204,7 +204,7 @@ class SubscriptionService:
             data = {"changed": sorted(given)}
             return changed, writes, [lifecycle.event(EventType.SUBSCRIPTION_UPDATED, changed, claims.sub, **data)]
 
-        return self._after_change(self._change(claims, api_key, subscription_id, change), now)
+        return self._after_change(self._change(claims, api_key, subscription_id, change), now, claims.sub)
 
     def stop(self, claims: Claims, api_key: str | None, subscription_id: str, body: StopBody) -> SubscriptionDocument:
         now = self.clock()
@@ -217,14 +217,14 @@ class SubscriptionService:
             changed = lifecycle.stopped(s, body.ending_date, now)
             return changed, [], [lifecycle.event(EventType.SUBSCRIPTION_STOPPED, changed, claims.sub)]
 
-        return self._after_change(self._change(claims, api_key, subscription_id, change), now)
+        return self._after_change(self._change(claims, api_key, subscription_id, change), now, claims.sub)
 
-    def _after_change(self, subscription: Subscription, now: datetime) -> SubscriptionDocument:
+    def _after_change(self, subscription: Subscription, now: datetime, viewer: str) -> SubscriptionDocument:
         """Bills what has begun at once (the first period at start), as the run would."""
         if self.biller is not None and subscription.due_at is not None and subscription.due_at <= now:
             self.biller.settle(subscription.id, now)
             subscription = self.repository.subscription(subscription.id) or subscription
-        return SubscriptionDocument.of(subscription, now)
+        return SubscriptionDocument.of(subscription, now, viewer)
 
     def _change(self, claims: Claims, api_key: str | None, subscription_id: str, change: Change) -> Subscription:
         subscription = self._visible(claims, api_key, subscription_id)
@@ -244,7 +244,7 @@ class SubscriptionService:
     # --- read ------------------------------------------------------------------------------
 
     def get(self, claims: Claims, api_key: str | None, subscription_id: str) -> SubscriptionDocument:
-        return SubscriptionDocument.of(self._visible(claims, api_key, subscription_id), self.clock())
+        return SubscriptionDocument.of(self._visible(claims, api_key, subscription_id), self.clock(), claims.sub)
 
     def _visible(self, claims: Claims, api_key: str | None, subscription_id: str) -> Subscription:
         company_id = permissions.membership(claims).id
@@ -283,7 +283,7 @@ class SubscriptionService:
         company, _, _ = self.repository.company_with(company_id)
         permissions.require_api_key(company, api_key)
         now = self.clock()
-        return [SubscriptionDocument.of(s, now) for s in self.repository.subscriptions(ids)]
+        return [SubscriptionDocument.of(s, now, claims.sub) for s in self.repository.subscriptions(ids)]
 
 
 def _visible(claims: Claims, subscription: Subscription | None, subscription_id: str) -> Subscription:
