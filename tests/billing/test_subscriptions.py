@@ -211,3 +211,18 @@ def test_only_the_subscriber_and_company_admins_see_or_change_it(
     assert admin.get(f"/subscriptions/{subscription}").status == 200
     assert alice.get(f"/subscriptions/{subscription}").status == 200
     assert Client(world.api, "alice", key="wrong").get(f"/subscriptions/{subscription}").status == 403
+
+
+def test_an_admin_sees_the_subscription_but_not_the_subscriber_s_payment_method_id(
+    world: World, alice: Client, admin: Client
+) -> None:
+    plan = alice.plan()
+    method = payment_method(world.stack, "alice")
+    subscription = alice.subscribe(plan, starting_date={"$date": ms(future(30))})["_id"]["$oid"]
+    alice.ok(alice.start(subscription, payment_method=method))
+
+    seen_by_admin = admin.ok(admin.get(f"/subscriptions/{subscription}"))
+
+    assert seen_by_admin["status"] == "FUTURE"
+    assert "payment_method" not in seen_by_admin
+    assert alice.ok(alice.get(f"/subscriptions/{subscription}"))["payment_method"] == {"$oid": method}
