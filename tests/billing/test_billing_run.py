@@ -272,3 +272,20 @@ def test_a_payment_method_paying_for_a_live_subscription_cannot_be_deleted_until
     billing_run(fresh, datetime.now(UTC) + timedelta(days=40))  # its one period is over: it ends
     assert alice.ok(alice.get(f"/subscriptions/{subscription}"))["status"] == "CANCELLED"
     assert alice.api.delete(f"/payment_methods/{method}", token=alice.token, headers=headers).status == 204
+
+
+def test_while_stripe_is_down_later_periods_wait_and_are_charged_in_order_after(
+    fresh: World, stripe_endpoint: StripeEndpoint
+) -> None:
+    subscription = subscribed(fresh, "alice")
+    stripe_endpoint.rate_limit(seconds=3600)
+    down = START + timedelta(days=70)  # three periods have begun
+
+    billing_run(fresh, down)
+    assert [i["status"] for i in invoices(fresh, "alice", subscription)] == ["open"]  # the rest wait
+
+    stripe_endpoint.rate_limit(next=0)
+    billing_run(fresh, down + timedelta(minutes=5))  # the first payment's lease is over
+
+    assert [i["status"] for i in invoices(fresh, "alice", subscription)] == ["paid", "paid", "paid"]
+    assert charged(stripe_endpoint, subscription) == [f"Subscription {subscription}, period {n}" for n in (1, 2, 3)]

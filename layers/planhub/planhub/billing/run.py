@@ -85,10 +85,19 @@ class Report:
     refunds: int = 0
     pending: int = 0
     _lock: Lock = field(default_factory=Lock, repr=False)
+    _waiting: set[str] = field(default_factory=set, repr=False)  # a charge did not get through this run
 
     def add(self, name: str) -> None:
         with self._lock:
             setattr(self, name, getattr(self, name) + 1)
+
+    def wait(self, subscription_id: str) -> None:
+        with self._lock:
+            self._waiting.add(subscription_id)
+
+    def is_waiting(self, subscription_id: str) -> bool:
+        with self._lock:
+            return subscription_id in self._waiting
 
     def as_dict(self) -> dict[str, int]:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
@@ -133,8 +142,12 @@ class Biller:
     # --- the run ----------------------------------------------------------------------------
 
     def run(self, now: datetime, seconds_left: Callable[[], float] = lambda: 600.0) -> Report:
+        """Payments left pending first (so a period is charged before the next is invoiced),
+        then every subscription with work due, then the orders of ended periods."""
         report = Report()
         with _executor(self.concurrency) as pool:
+            for shard in range(table_keys.BILLING_SHARDS):
+                self._charge_pending(shard, now, report, pool)
             for shard in range(table_keys.BILLING_SHARDS):
                 for _ in range(MAX_ROUNDS_PER_SHARD):
                     if seconds_left() < STOP_WITH_SECONDS_LEFT:
@@ -144,7 +157,6 @@ class Biller:
                     progressed = sum(pool.map(lambda s: self._advance_safely(s, now, report), due))
                     if progressed == 0:  # nothing left (or only stale index entries)
                         break
-                self._charge_pending(shard, now, report, pool)
                 self.bill_orders(shard, now, report)
         logger.info("billing run done", extra={**report.as_dict(), "now": iso_ms(now)})
         return report
@@ -158,6 +170,8 @@ class Biller:
         return report
 
     def _advance_safely(self, subscription: Subscription, now: datetime, report: Report) -> int:
+        if report.is_waiting(subscription.id):
+            return 0  # its charge is waiting for Stripe: its later periods wait too
         try:
             return self._advance(subscription, now, report)
         except Exception:  # noqa: BLE001 - one broken subscription must not hold up the others
@@ -174,6 +188,9 @@ class Biller:
             except StaleVersion as stale:
                 subscription = stale.current or self.repository.subscription(read.id)
                 continue
+            except _ChargePending:
+                report.wait(read.id)
+                return steps + 1
             if subscription is None:
                 break
             steps += 1
@@ -244,11 +261,20 @@ class Biller:
             # The invoice exists though the subscription read said otherwise: a stale read.
             raise StaleVersion(None) from refused
         report.add("invoiced")
-        return self._charge(payment, changed, now, report) or changed
+        # Should Stripe not answer, later periods wait: they are charged in order, after this one.
+        return self._charge(payment, changed, now, report, wait_when_pending=True) or changed
 
     # --- step 2: the charge ---------------------------------------------------------------------
 
-    def _charge(self, payment: Payment, s: Subscription | None, now: datetime, report: Report) -> Subscription | None:
+    def _charge(
+        self,
+        payment: Payment,
+        s: Subscription | None,
+        now: datetime,
+        report: Report,
+        *,
+        wait_when_pending: bool = False,
+    ) -> Subscription | None:
         """Charges and settles the payment; answers the subscription after it (None: unknown)."""
         if payment.amount == 0:
             return self._settle(payment, s, now, report, charge_id=None)
@@ -268,6 +294,8 @@ class Biller:
         except PaymentUnavailable:
             logger.warning("payment provider unavailable; the payment is retried later", extra={"payment": payment.id})
             report.add("pending")
+            if wait_when_pending:
+                raise _ChargePending from None
             return s
         return self._settle(payment, s, now, report, charge_id=charged.id)
 
@@ -624,6 +652,10 @@ def _subject_writes(payment: Payment, *, succeeded: bool, charge_id: str | None,
         for order_id in order_ids
     )
     return writes
+
+
+class _ChargePending(Exception):
+    """The provider did not answer: the subscription's later periods wait for a later run."""
 
 
 class _Inline:
