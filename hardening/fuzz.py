@@ -131,6 +131,7 @@ SECRET_KEEPERS = {
     "plan_play": {"learner", "staff"},
     "subscription_plan": {"learner", "other_learner", "manager", "admin"},
     "payment_method": {"learner"},
+    **{kind: {"learner", "admin"} for kind in ("subscription", "invoice", "payment", "order")},
 }
 STAFF_ONLY = {(c.method, c.route) for c in CASES if set(c.allowed) == {"staff"}}
 

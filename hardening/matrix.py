@@ -72,6 +72,16 @@ def _fresh_enrolment(world: World) -> int:
     return int(world.ok("learner", "POST", f"/enrolment/{PORTAL}/0/m1/enrolment/in-progress", body)["id"])
 
 
+SUBSCRIBER_AND_ADMIN = {"learner": 200, "admin": 200}
+SUBSCRIBER_KEEPERS = ("learner", "admin")
+OTHERS_NOT_FOUND = {"other_learner": 404, "manager": 404, "other_company": 404}
+
+
+def _path_of(kind: str) -> PathOf:
+    """`/invoices/<the world's invoice>` and the like."""
+    return lambda w: f"/{kind}s/{w.ids[kind]}"
+
+
 def _subscription_body(_world: World) -> dict[str, Any]:
     return {
         "name": "Matrix plan",
@@ -420,6 +430,91 @@ CASES: tuple[RouteCase, ...] = (
         lambda w: f"/payment_methods/{w.new_payment_method()}",
         {"learner": 204},
         exceptions={"other_learner": 404, "manager": 404, "admin": 404, "other_company": 404},
+    ),
+    # --- billing (SPEC.md section 9): the subscriber (u1) and company admins; anyone else 404 ----------------
+    RouteCase(
+        "POST",
+        "/subscriptions",
+        _const("/subscriptions"),
+        dict.fromkeys(CLIENT_MEMBERS, 200),
+        exceptions={"other_company": 400},  # the home company's plan is not one of its plans
+        body=lambda w: {"plan": w.ids["subscription_plan"]},
+        outsiders=(),
+    ),
+    RouteCase(
+        "POST",
+        "/subscriptions/{subscription_id}/start",
+        lambda w: f"/subscriptions/{w.new_subscription(start=False)}/start",
+        SUBSCRIBER_AND_ADMIN,
+        exceptions=OTHERS_NOT_FOUND,
+        body=lambda w: {"payment_method": w.ids["payment_method"]},
+    ),
+    RouteCase(
+        "POST",
+        "/subscriptions/{subscription_id}/update",
+        lambda w: f"/subscriptions/{w.ids['subscription']}/update",
+        SUBSCRIBER_AND_ADMIN,
+        exceptions=OTHERS_NOT_FOUND,
+        body=lambda _w: {"note": "matrix"},
+        secrets=("subscription",),
+        keepers=SUBSCRIBER_KEEPERS,
+    ),
+    RouteCase(
+        "POST",
+        "/subscriptions/{subscription_id}/stop",
+        lambda w: f"/subscriptions/{w.new_subscription()}/stop",
+        SUBSCRIBER_AND_ADMIN,
+        exceptions=OTHERS_NOT_FOUND,
+        body=lambda _w: {},
+    ),
+    RouteCase(
+        "GET",
+        "/subscriptions/{subscription_id}",
+        lambda w: f"/subscriptions/{w.ids['subscription']}",
+        SUBSCRIBER_AND_ADMIN,
+        exceptions=OTHERS_NOT_FOUND,
+        secrets=("subscription",),
+        keepers=SUBSCRIBER_KEEPERS,
+    ),
+    RouteCase(
+        "GET",
+        "/subscriptions",
+        _const("/subscriptions"),
+        {**dict.fromkeys(CLIENT_MEMBERS, 200), "other_company": 200},
+        secrets=("subscription",),
+        keepers=SUBSCRIBER_KEEPERS,
+    ),
+    RouteCase(
+        "GET",
+        "/users/{user_id}/subscriptions",
+        _const("/users/u1/subscriptions"),
+        {**SUBSCRIBER_AND_ADMIN, "other_company": 200},  # its own company's u1: none
+        exceptions={"other_learner": 404, "manager": 404},
+        secrets=("subscription",),
+        keepers=SUBSCRIBER_KEEPERS,
+    ),
+    *(
+        RouteCase(
+            "GET",
+            f"/{kind}s/{{{kind}_id}}",
+            _path_of(kind),
+            SUBSCRIBER_AND_ADMIN,
+            exceptions=OTHERS_NOT_FOUND,
+            secrets=(kind,),
+            keepers=SUBSCRIBER_KEEPERS,
+        )
+        for kind in ("invoice", "payment", "order")
+    ),
+    *(
+        RouteCase(
+            "GET",
+            f"/{kind}s",
+            _const(f"/{kind}s"),
+            {**dict.fromkeys(CLIENT_MEMBERS, 200), "other_company": 200},
+            secrets=(kind,),
+            keepers=("learner",),  # an admin lists another user's with ?user=
+        )
+        for kind in ("invoice", "payment", "order")
     ),
 )
 

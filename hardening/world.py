@@ -145,6 +145,31 @@ class World:
         answer = self.ok("learner", "POST", "/payment_methods", {"method": "stripe", "token": "tok_visa"})
         return str(answer["_id"]["$oid"])
 
+    def new_subscription(self, *, start: bool = True) -> str:
+        """A subscription of the learner's (u1) to the home plan; started, its first period billed."""
+        body: dict[str, Any] = {"plan": self.ids["subscription_plan"], "payment_method": self.ids["payment_method"]}
+        return str(self.ok("learner", "POST", "/subscriptions", {**body, "start_now": start})["_id"]["$oid"])
+
+    def new_order(self) -> str:
+        """An order of the learner's, as the "order due" consumer makes it from an occurrence."""
+        from planhub.billing.models import derived_id
+
+        occurrence = f"{self.ids['subscription_plan']}-0-{len(self.ids)}"
+        data = {
+            "order_id": occurrence,
+            "plan_id": self.ids["subscription_plan"],
+            "company_id": COMPANY,
+            "user_id": "u1",
+            "due_at": "2026-11-23T10:42:00.000Z",
+            "billing_interval": "MONTH",
+            "currency": "NOK",
+            "amount": 10000,
+            "items": [{"product_id": PRODUCT, "quantity": 1, "discount": "0", "unit_amount": 10000}],
+        }
+        detail = {"id": f"matrix-order-{occurrence}", "type": "order due", "data": data}
+        self.stack.invoke("CreateOrderFunction", {"detail-type": "order due", "source": "planhub", "detail": detail})
+        return derived_id("order", occurrence)
+
     def new_plan_play(self, plan_id: str = "plan-home") -> str:
         answer = self.ok("learner", "POST", "/api/plan-plays", {"planId": plan_id, "plannedLessons": LESSONS})
         return str(answer["data"]["id"])
@@ -205,6 +230,11 @@ def populate(world: World) -> None:
     group = world.ok("admin", "POST", f"/enrolment/plan/{PORTAL}/c1/group/g1", {"status": 1, "notify": False})
     world.ids["group_assignment"] = str(group["id"])
     world.ids["payment_method"] = world.new_payment_method()
+    world.ids["subscription"] = world.new_subscription()
+    invoices = world.ok("learner", "GET", f"/invoices?subscription={world.ids['subscription']}")
+    world.ids["invoice"] = str(invoices[0]["_id"]["$oid"])
+    world.ids["payment"] = str(invoices[0]["payments"][0]["$oid"])
+    world.ids["order"] = world.new_order()
     world.stack.drain()
 
 

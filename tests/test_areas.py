@@ -12,7 +12,17 @@ import pytest
 from planhub_local.template import REPO, Template
 
 LAYER = REPO / "layers" / "planhub" / "planhub"
-AREAS = {"catalog", "commercial", "enrolments", "notifications", "payments", "plan_plays", "plans", "subscriptions"}
+AREAS = {
+    "billing",
+    "catalog",
+    "commercial",
+    "enrolments",
+    "notifications",
+    "payments",
+    "plan_plays",
+    "plans",
+    "subscriptions",
+}
 # Plan plays are the billable endpoint of the commercial controls (SPEC.md section 6).
 # `payments` (the Stripe gateway, refunds, payment methods) is shared by the two areas that
 # take money, enrolments and billing (SPEC.md sections 5 and 9), and by no other.

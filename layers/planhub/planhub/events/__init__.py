@@ -69,6 +69,18 @@ class EventType(StrEnum):
     SUBSCRIPTION_PLAN_UPDATED = "subscription plan updated"
     SUBSCRIPTION_PLAN_DELETED = "subscription plan deleted"
     ORDER_DUE = "order due"
+    # --- billing (SPEC.md section 9); paid, failed and cancelled send emails (notify: true) ---
+    SUBSCRIPTION_CREATED = "subscription created"
+    SUBSCRIPTION_STARTED = "subscription started"
+    SUBSCRIPTION_UPDATED = "subscription updated"
+    SUBSCRIPTION_STOPPED = "subscription stopped"
+    SUBSCRIPTION_CANCELLED = "subscription cancelled"
+    INVOICE_CREATED = "invoice created"
+    INVOICE_PAID = "invoice paid"
+    INVOICE_PAYMENT_FAILED = "invoice payment failed"
+    INVOICE_REFUND_REQUESTED = "invoice refund requested"
+    ORDER_CREATED = "order created"
+    ORDER_AWAITING_PAYMENT = "order awaiting payment"
     # --- plans (SPEC.md section 4); "group plan batch": a slice of a group's members to assign ---
     PLAN_ASSIGNED = "plan assigned"
     PLAN_REASSIGNED = "plan reassigned"

@@ -22,6 +22,15 @@ def _page(body: str) -> str:
     )
 
 
+def _billing_page(body: str) -> str:
+    return (
+        '<!DOCTYPE html><html><body style="font-family: sans-serif; line-height: 1.5">'
+        f"{body}"
+        '<p style="color: #666; font-size: 0.9em">Sent through planhub.</p>'
+        "</body></html>"
+    )
+
+
 _DUE_TEXT = "{{# plan.due_date }}Due: {{ plan.due_date | date }}\n{{/ plan.due_date }}"
 _NOTE_TEXT = "{{# plan.note }}Note from your assigner: {{ plan.note }}\n{{/ plan.note }}"
 _DUE_HTML = "{{# plan.due_date }}<p>Due: <strong>{{ plan.due_date | date }}</strong></p>{{/ plan.due_date }}"
@@ -118,6 +127,66 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "{{/ enrolment.start_date }}"
             "{{# enrolment.due_date }}<p>Due: <strong>{{ enrolment.due_date | date }}</strong></p>"
             "{{/ enrolment.due_date }}"
+        ),
+    ),
+    # --- billing (SPEC.md section 9): `recipient`, `subscription_id`, `plan_id`, `amount_display`,
+    # `subject_display`, `invoice` {id, amount_display}; a failure adds `error_message`,
+    # `attempts_left`, `cancelled`, `continuing` ---
+    EventType.INVOICE_PAID: EmailTemplate(
+        subject="Receipt: {{ invoice.amount_display }} paid",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            "We received your payment of {{ invoice.amount_display }} for {{ subject_display }}.\n"
+            "Invoice: {{ invoice.id }}\n"
+        ),
+        html=_billing_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>We received your payment of <strong>{{ invoice.amount_display }}</strong>"
+            " for {{ subject_display }}.</p><p>Invoice: {{ invoice.id }}</p>"
+        ),
+    ),
+    EventType.INVOICE_PAYMENT_FAILED: EmailTemplate(
+        subject="Payment failed: {{ invoice.amount_display }}",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            "Your payment of {{ invoice.amount_display }} for {{ subject_display }} failed:"
+            " {{ error_message }}\n"
+            "{{# cancelled }}The subscription is cancelled.\n{{/ cancelled }}"
+            "{{# continuing }}Payments that may still fail before the subscription is cancelled:"
+            " {{ attempts_left }}.\n{{/ continuing }}"
+        ),
+        html=_billing_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>Your payment of <strong>{{ invoice.amount_display }}</strong> for"
+            " {{ subject_display }} failed: {{ error_message }}</p>"
+            "{{# cancelled }}<p>The subscription is cancelled.</p>{{/ cancelled }}"
+            "{{# continuing }}<p>Payments that may still fail before the subscription is cancelled:"
+            " <strong>{{ attempts_left }}</strong>.</p>{{/ continuing }}"
+        ),
+    ),
+    EventType.SUBSCRIPTION_CANCELLED: EmailTemplate(
+        subject="Your subscription is cancelled",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            "Your subscription {{ subscription_id }} is cancelled ({{ reason }}). Nothing more will be charged.\n"
+        ),
+        html=_billing_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>Your subscription {{ subscription_id }} is cancelled ({{ reason }})."
+            " Nothing more will be charged.</p>"
+        ),
+    ),
+    EventType.ORDER_AWAITING_PAYMENT: EmailTemplate(
+        subject="Your order {{ order_id }} awaits a payment method",
+        text=(
+            "Hello {{ recipient.name }},\n\n"
+            "Your order {{ order_id }} of {{ amount_display }} ({{ plan_name }}) is due, but you have no payment"
+            " method. Add one, and the next orders are charged to it.\n"
+        ),
+        html=_billing_page(
+            "<p>Hello {{ recipient.name }},</p>"
+            "<p>Your order {{ order_id }} of <strong>{{ amount_display }}</strong> ({{ plan_name }}) is due,"
+            " but you have no payment method. Add one, and the next orders are charged to it.</p>"
         ),
     ),
 }

@@ -342,6 +342,72 @@ def group_plan_progress(group_plan_id: int | str, part: str) -> Key:
     return key(plan_pk(group_plan_id), f"{GROUP_PLAN_PROGRESS_PREFIX}{part}")
 
 
+# --- billing (SPEC.md section 9): subscriptions, invoices, payments, orders ---------------
+
+BILLING_SHARDS = 8  # GSI2 partitions of billing work that falls due: the run queries each
+
+
+def subscription(subscription_id: str) -> Key:
+    return key(f"SUBSCRIPTION#{subscription_id}", "SUBSCRIPTION")
+
+
+def subscription_listing_pk(company_id: str, audience: str) -> str:
+    """One list of a company's subscriptions: `all`, or `user#<user id>` (ordered by state,
+    status, then creation)."""
+    return f"SUBSCRIPTIONS#{company_id}#{audience}"
+
+
+def subscription_listing(company_id: str, audience: str, sort_key: str) -> Key:
+    return key(subscription_listing_pk(company_id, audience), sort_key)
+
+
+def billing_due_index(shard: int) -> str:
+    """GSI2 partition of subscriptions with billing work due (a period to bill, an end, a refund)."""
+    return f"BILLDUE#{shard}"
+
+
+def payment_due_index(shard: int) -> str:
+    """GSI2 partition of payments still to be charged (a run that stopped halfway left them)."""
+    return f"PAYDUE#{shard}"
+
+
+def due_order(due_at: str, identifier: str) -> str:
+    """GSI2 sort key of billing work: the fixed-width UTC instant, then the item's id."""
+    return f"{due_at}#{identifier}"
+
+
+def invoice(invoice_id: str) -> Key:
+    return key(f"INVOICE#{invoice_id}", "INVOICE")
+
+
+def payment(payment_id: str) -> Key:
+    return key(f"PAYMENT#{payment_id}", "PAYMENT")
+
+
+def user_invoices_index(company_id: str, user_id: str) -> str:
+    """GSI1 partition of one user's invoices (sorted by period start)."""
+    return f"INVOICES#{company_id}#{user_id}"
+
+
+def user_payments_index(company_id: str, user_id: str) -> str:
+    """GSI1 partition of one user's payments (sorted by creation)."""
+    return f"PAYMENTS#{company_id}#{user_id}"
+
+
+def order(order_id: str) -> Key:
+    return key(f"ORDER#{order_id}", "ORDER")
+
+
+def user_orders_index(company_id: str, user_id: str) -> str:
+    """GSI1 partition of one user's orders (sorted by due time)."""
+    return f"ORDERS#{company_id}#{user_id}"
+
+
+def orders_to_bill_index(shard: int) -> str:
+    """GSI2 partition of periodic orders not yet invoiced, sorted by their period's end, then plan."""
+    return f"ORDERBILL#{shard}"
+
+
 # --- payments (SPEC.md section 9) ------------------------------------------------------
 
 

@@ -326,6 +326,8 @@ class SubscriptionPlan(Entity):
     company_id: str
     method: PlanMethod
     user_id: str | None = None
+    user_email: str | None = Field(default=None, description="A recurring order plan's owner: where order emails go")
+    user_name: str | None = None
     name: str
     note: str = ""
     status: str = "CREATED"

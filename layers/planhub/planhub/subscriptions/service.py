@@ -87,6 +87,8 @@ class SubscriptionPlanService:
             company_id=company_id,
             method=body.method,
             user_id=claims.sub if body.method is PlanMethod.RECURRING_ORDER else None,
+            user_email=claims.email if body.method is PlanMethod.RECURRING_ORDER else None,
+            user_name=claims.name if body.method is PlanMethod.RECURRING_ORDER else None,
             name=body.plan_name,
             note=body.note,
             interval_unit=body.interval_unit,

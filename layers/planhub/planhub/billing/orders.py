@@ -1,0 +1,169 @@
+"""Orders of recurring order plans: every `order due` occurrence becomes exactly one order.
+
+The order's id is derived from the occurrence (plan, recurring day, index), and it is put
+with `attribute_not_exists`: a redelivered event, a Lambda retry or a replayed dead letter
+finds the order there and does nothing more.
+
+- `PER_ORDER` plans: the order is charged at once with the user's default payment method
+  (their newest live one), in the same way the billing run charges an invoice: the order
+  and its payment (`processing`, leased) in one transaction, the charge with the
+  idempotency key `order-<order id>`, then one settling transaction (`paid` or
+  `payment_failed`). Without a payment method the order is `awaiting_payment`, and an
+  email says so (the event is in the order's own transaction, so it goes out once).
+- Periodic plans (`WEEK`, `MONTH`, `MONTH_END`): the order waits, indexed under
+  `ORDERBILL#<shard>` by the end of its calendar period (the UTC week from Monday, or the
+  calendar month), until the billing run invoices the period's orders of the plan together
+  (`Biller.bill_orders`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from planhub import events
+from planhub.billing.models import (
+    Order,
+    OrderItem,
+    OrderStatus,
+    Payment,
+    PaymentState,
+    derived_id,
+    major,
+    to_ms_precision,
+)
+from planhub.billing.run import LEASE, RUN_ACTOR, Biller, Report
+from planhub.events import DomainEvent, EventType
+from planhub.observability import logger
+from planhub.payments import methods
+from planhub.storage import Put, Table, TransactionCanceled, Write, not_exists
+
+CONSUMER_ACTOR = "orders"
+
+
+def calendar_period(billing_interval: str, moment: datetime) -> tuple[datetime, datetime]:
+    """The calendar period holding `moment`: its UTC week from Monday, or its calendar month."""
+    moment = moment.astimezone(UTC)
+    if billing_interval == "WEEK":
+        start = datetime(moment.year, moment.month, moment.day, tzinfo=UTC) - timedelta(days=moment.weekday())
+        return start, start + timedelta(days=7)
+    start = datetime(moment.year, moment.month, 1, tzinfo=UTC)
+    end = datetime(moment.year + (moment.month == 12), moment.month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def _now() -> datetime:
+    return to_ms_precision(datetime.now(UTC))
+
+
+class OrderBook:
+    def __init__(self, table: Table, biller: Biller, clock: Callable[[], datetime] = _now) -> None:
+        self.table = table
+        self.biller = biller
+        self.clock = clock
+
+    @classmethod
+    def from_environment(cls) -> OrderBook:
+        biller = Biller.from_environment()
+        return cls(biller.repository.table, biller)
+
+    def on_order_due(self, event: DomainEvent) -> str:
+        """Makes the occurrence's order (once); answers what became of it."""
+        data = event.data
+        now = self.clock()
+        due = datetime.fromisoformat(str(data["due_at"]).replace("Z", "+00:00"))
+        order = Order(
+            id=derived_id("order", data["order_id"]),
+            occurrence=str(data["order_id"]),
+            plan_id=str(data["plan_id"]),
+            company_id=str(data["company_id"]),
+            user_id=str(data["user_id"]),
+            email=data.get("user_email"),
+            name=data.get("user_name"),
+            items=[
+                OrderItem(
+                    product_id=i["product_id"],
+                    quantity=i["quantity"],
+                    unit_amount=i["unit_amount"],
+                    discount=str(i.get("discount", "0")),
+                )
+                for i in data.get("items", [])
+            ],
+            amount=int(data["amount"]),
+            currency=str(data["currency"]),
+            due=due,
+            billing_interval=str(data["billing_interval"]),
+            created=now,
+            modified=now,
+        )
+        summary = {
+            "order_id": order.id,
+            "plan_id": order.plan_id,
+            "plan_name": data.get("plan_name"),
+            "company_id": order.company_id,
+            "user_id": order.user_id,
+            "amount": order.amount,
+            "currency": order.currency,
+            "amount_display": f"{major(order.amount, order.currency)} {order.currency}",
+        }
+        writes: list[Write]
+        payment: Payment | None = None
+        if order.billing_interval != "PER_ORDER":
+            start, end = calendar_period(order.billing_interval, due)
+            order = order.model_copy(update={"period_start": start, "bill_at": end})
+            writes = [Put(order.to_item(), not_exists())]
+            writes.append(events.record(DomainEvent.of(EventType.ORDER_CREATED, summary, actor=CONSUMER_ACTOR)))
+        else:
+            method = methods.default_method(self.table, order.company_id, order.user_id)
+            if method is None:
+                order = order.model_copy(update={"status": OrderStatus.AWAITING_PAYMENT})
+                recipient = {"user_id": order.user_id, "email": order.email, "name": order.name or "there"}
+                data_out = {**summary, "recipient": recipient, "notify": bool(order.email)}
+                writes = [
+                    Put(order.to_item(), not_exists()),
+                    events.record(DomainEvent.of(EventType.ORDER_AWAITING_PAYMENT, data_out, actor=CONSUMER_ACTOR)),
+                ]
+            else:
+                payment = _order_payment(order, method.id, method.customer_id, now)
+                order = order.model_copy(update={"payment_id": payment.id})
+                writes = [
+                    Put(order.to_item(), not_exists()),
+                    Put(payment.to_item(), not_exists()),
+                    events.record(DomainEvent.of(EventType.ORDER_CREATED, summary, actor=CONSUMER_ACTOR)),
+                ]
+        try:
+            self.table.transact(writes)
+        except TransactionCanceled as canceled:
+            if 0 in canceled.failed_conditions():
+                logger.info("order already made (a redelivery)", extra={"order_id": order.id})
+                return "duplicate"
+            raise
+        if payment is not None:
+            self.biller.charge(payment, now, Report())
+        return order.status.value
+
+
+def _order_payment(order: Order, method_id: str, customer_id: str, now: datetime) -> Payment:
+    return Payment(
+        id=derived_id("payment", order.id, 1),
+        company_id=order.company_id,
+        user_id=order.user_id,
+        amount=order.amount,
+        currency=order.currency,
+        subject_id=order.id,
+        subject_kind="order",
+        email=order.email,
+        name=order.name,
+        payment_method_id=method_id,
+        customer_id=customer_id,
+        idempotency_key=f"order-{order.id}",
+        description=f"Order {order.id} of plan {order.plan_id}",
+        current_state=PaymentState.PROCESSING,
+        lease_until=now + LEASE,
+        attempts=1,
+        created=now,
+        modified=now,
+    )
+
+
+__all__ = ["RUN_ACTOR", "OrderBook", "calendar_period"]
