@@ -68,6 +68,20 @@ STABLE: dict[str, tuple[str, str]] = {
     "createPaymentMethod": ("POST", "/payment_methods"),
     "deletePaymentMethod": ("DELETE", "/payment_methods/{method_id}"),
     "getPaymentMethod": ("GET", "/payment_methods/{method_id}"),
+    "createEnrolmentInProgress": ("POST", "/enrolment/{instance}/{parentLoId}/{loId}/enrolment"),
+    "listInvoices": ("GET", "/invoices"),
+    "getInvoice": ("GET", "/invoices/{invoice_id}"),
+    "listOrders": ("GET", "/orders"),
+    "getOrder": ("GET", "/orders/{order_id}"),
+    "listPayments": ("GET", "/payments"),
+    "getPayment": ("GET", "/payments/{payment_id}"),
+    "listSubscriptions": ("GET", "/subscriptions"),
+    "createSubscription": ("POST", "/subscriptions"),
+    "getSubscription": ("GET", "/subscriptions/{subscription_id}"),
+    "startSubscription": ("POST", "/subscriptions/{subscription_id}/start"),
+    "stopSubscription": ("POST", "/subscriptions/{subscription_id}/stop"),
+    "updateSubscription": ("POST", "/subscriptions/{subscription_id}/update"),
+    "listUserSubscriptions": ("GET", "/users/{user_id}/subscriptions"),
 }
 
 

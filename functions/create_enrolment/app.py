@@ -62,6 +62,7 @@ def create_enrolment(
 
 @app.post(
     "/enrolment/<instance>/<parentLoId>/<loId>/enrolment",
+    operation_id="createEnrolmentInProgress",
     tags=["enrolments"],
     responses=errors(400, 403, 404, 409),
 )

@@ -14,7 +14,7 @@ app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 
 
-@app.post("/subscriptions", tags=["subscriptions"], responses=errors(400, 401, 403))
+@app.post("/subscriptions", operation_id="createSubscription", tags=["subscriptions"], responses=errors(400, 401, 403))
 def create_subscription(body: SubscriptionBody, api_key: ApiKey = None) -> SubscriptionDocument:
     """Creates a subscription (CREATED; `start_now: true` starts it, and bills its first period)."""
     return subscriptions.create(app.claims, api_key, body)

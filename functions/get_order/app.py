@@ -14,7 +14,7 @@ app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 
 
-@app.get("/orders/<order_id>", tags=["billing"], responses=errors(401, 403, 404))
+@app.get("/orders/<order_id>", operation_id="getOrder", tags=["billing"], responses=errors(401, 403, 404))
 def get_order(
     order_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")],
     api_key: ApiKey = None,

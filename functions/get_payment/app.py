@@ -14,7 +14,7 @@ app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 
 
-@app.get("/payments/<payment_id>", tags=["billing"], responses=errors(401, 403, 404))
+@app.get("/payments/<payment_id>", operation_id="getPayment", tags=["billing"], responses=errors(401, 403, 404))
 def get_payment(
     payment_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")],
     api_key: ApiKey = None,

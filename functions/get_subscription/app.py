@@ -14,7 +14,12 @@ app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 
 
-@app.get("/subscriptions/<subscription_id>", tags=["subscriptions"], responses=errors(401, 403, 404))
+@app.get(
+    "/subscriptions/<subscription_id>",
+    operation_id="getSubscription",
+    tags=["subscriptions"],
+    responses=errors(401, 403, 404),
+)
 def get_subscription(
     subscription_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")],
     api_key: ApiKey = None,

@@ -15,7 +15,7 @@ ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One 
 RecordId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")]
 
 
-@app.get("/orders", tags=["billing"], responses=errors(400, 401, 403, 404))
+@app.get("/orders", operation_id="listOrders", tags=["billing"], responses=errors(400, 401, 403, 404))
 def list_orders(
     *,
     plan: RecordId = None,

@@ -14,7 +14,7 @@ app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 
 
-@app.get("/payments", tags=["billing"], responses=errors(400, 401, 403, 404))
+@app.get("/payments", operation_id="listPayments", tags=["billing"], responses=errors(400, 401, 403, 404))
 def list_payments(
     *,
     user: Annotated[

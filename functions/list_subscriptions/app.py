@@ -14,7 +14,7 @@ app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 
 
-@app.get("/subscriptions", tags=["subscriptions"], responses=errors(400, 401, 403))
+@app.get("/subscriptions", operation_id="listSubscriptions", tags=["subscriptions"], responses=errors(400, 401, 403))
 def list_subscriptions(
     *,
     status: Annotated[

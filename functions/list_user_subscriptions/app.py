@@ -14,7 +14,12 @@ app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 
 
-@app.get("/users/<user_id>/subscriptions", tags=["subscriptions"], responses=errors(400, 401, 403, 404))
+@app.get(
+    "/users/<user_id>/subscriptions",
+    operation_id="listUserSubscriptions",
+    tags=["subscriptions"],
+    responses=errors(400, 401, 403, 404),
+)
 def list_user_subscriptions(
     user_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")],
     *,

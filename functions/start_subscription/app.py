@@ -14,7 +14,12 @@ app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 
 
-@app.post("/subscriptions/<subscription_id>/start", tags=["subscriptions"], responses=errors(400, 401, 403, 404, 409))
+@app.post(
+    "/subscriptions/<subscription_id>/start",
+    operation_id="startSubscription",
+    tags=["subscriptions"],
+    responses=errors(400, 401, 403, 404, 409),
+)
 def start_subscription(
     subscription_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")],
     body: StartBody,

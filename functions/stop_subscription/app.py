@@ -14,7 +14,12 @@ app = RestApi()
 ApiKey = Annotated[str | None, Header(alias="X-Share-Api-Key", description="One of your company's API keys")]
 
 
-@app.post("/subscriptions/<subscription_id>/stop", tags=["subscriptions"], responses=errors(400, 401, 403, 404, 409))
+@app.post(
+    "/subscriptions/<subscription_id>/stop",
+    operation_id="stopSubscription",
+    tags=["subscriptions"],
+    responses=errors(400, 401, 403, 404, 409),
+)
 def stop_subscription(
     subscription_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")],
     body: StopBody,
