@@ -47,12 +47,19 @@ def huge_integer(digits: int) -> str:
 
 
 def test_a_huge_json_integer_is_a_4xx_on_every_route_with_a_body(api: Api, staff_token: str) -> None:
-    # Given every route that takes a body, and a body holding a 5,000-digit integer
+    # Given every route that takes a body, a company API key API Gateway knows (the routes with
+    # ApiKeyRequired refuse any other before the function reads the body), and a body holding a
+    # 5,000-digit integer
+    key = "share-key-hostile-input-0001"
+    company = api.put(
+        "/admin/companies/57ee9c71d76d431f8511142f", {"name": "Acme", "api_keys": [key]}, token=staff_token
+    )
+    assert company.status == 200, company.body
     raw = '{"name": ' + huge_integer(5000) + "}"
 
     for method, path in BODY_ROUTES:
         # When staff sends it
-        answer = api.request(method, concrete(path), raw=raw, token=staff_token)
+        answer = api.request(method, concrete(path), raw=raw, token=staff_token, headers={"X-Share-Api-Key": key})
 
         # Then a 4xx JSON error that says what is wrong, not a 500
         parsed = assert_4xx_json(answer, f"{method} {path}")
