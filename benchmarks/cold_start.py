@@ -52,7 +52,7 @@ DOMAIN_PACKAGES = {
     "subscriptions",
 }
 # An area built on another by design: plan plays are the billable endpoint of the commercial
-# controls, which admit any billable request in its own transaction (SPEC.md section 6).
+# controls, which admit any billable request in its own transaction (docs/product.md "Plan plays").
 BUILT_ON = {"plan_plays": {"commercial"}, "enrolments": {"payments"}, "billing": {"payments"}}
 IMPORT_TARGET = 1.2  # issue 8: at most 1.2x the libraries floor
 

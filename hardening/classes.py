@@ -1,6 +1,6 @@
 """The classes of hostile input issue 12 found, each sent as a class on every route it
-applies to (SPEC.md section 8), and the race of a client's policy change against its
-consumption and top-ups (SPEC.md section 3).
+applies to (docs/product.md "Errors and bad input"), and the race of a client's policy change against its
+consumption and top-ups (docs/product.md "Catalog").
 
 - huge numbers: JSON integers beyond Python's 4,300-digit limit, in every route's body;
 - forged cursors: key-shaped objects of strings, other JSON, other text, on every list;

@@ -58,7 +58,7 @@ LO_BODY = {"portal": PORTAL, "type": "text", "title": "i1", "children": [], "ass
 EVERYONE = ("learner", "other_learner", "manager", "admin", "assessor")
 # u1 is both `learner` and `other_client` (the same user id acting for another API client).
 SELF_MANAGER_ADMIN_STAFF = {"learner": 200, "other_client": 200, "manager": 200, "admin": 200, "staff": 200}
-# On behalf of a student: never the student themselves (SPEC.md section 5; issue 12).
+# On behalf of a student: never the student themselves (docs/product.md "Enrolments"; issue 12).
 MANAGER_ADMIN_STAFF = {"manager": 200, "admin": 200, "staff": 200}
 CLIENT_MEMBERS = ("learner", "other_learner", "manager", "admin")
 PLAN_MANAGERS = {"manager": 204, "admin": 204, "staff": 204}  # change or unassign a plan someone else assigned
@@ -398,7 +398,7 @@ CASES: tuple[RouteCase, ...] = (
         {"admin": 204},
         exceptions={"other_company": 404},
     ),
-    # --- payment methods (SPEC.md section 9): each user's own; company claim and X-Share-Api-Key -----------
+    # --- payment methods (docs/product.md "Payments, subscriptions and billing"): each user's own; company claim and X-Share-Api-Key -----------
     RouteCase(
         "POST",
         "/payment_methods",
@@ -431,7 +431,7 @@ CASES: tuple[RouteCase, ...] = (
         {"learner": 204},
         exceptions={"other_learner": 404, "manager": 404, "admin": 404, "other_company": 404},
     ),
-    # --- billing (SPEC.md section 9): the subscriber (u1) and company admins; anyone else 404 ----------------
+    # --- billing (docs/product.md "Payments, subscriptions and billing"): the subscriber (u1) and company admins; anyone else 404 ----------------
     RouteCase(
         "POST",
         "/subscriptions",

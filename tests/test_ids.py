@@ -1,4 +1,4 @@
-"""Plan and enrolment ids (SPEC section 10): positive integers within 2^53 - 1, unique under
+"""Plan and enrolment ids (docs/product.md "Everyday operations"): positive integers within 2^53 - 1, unique under
 concurrency; ids stored before (about 9 x 10^17) keep working."""
 
 from __future__ import annotations

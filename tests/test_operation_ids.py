@@ -1,4 +1,4 @@
-"""Operation ids (SPEC section 10): short, explicit, camelCase, unique and stable, so a client
+"""Operation ids (docs/product.md "Everyday operations"): short, explicit, camelCase, unique and stable, so a client
 generated from docs/openapi.json reads like the API (`client.assign_plan_to_user(...)`), not
 like Powertools' default (`assign_plan_to_user_enrolment_plan_instance_lo_id_user_user_id_post`).
 

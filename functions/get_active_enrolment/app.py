@@ -1,4 +1,4 @@
-"""GET /enrolment/{instance}/lo/{loId}/user/{userId}: the user's active enrolment of the LO (SPEC section 10)."""
+"""GET /enrolment/{instance}/lo/{loId}/user/{userId}: the user's active enrolment of the LO (docs/product.md "Everyday operations")."""
 
 from typing import Annotated
 

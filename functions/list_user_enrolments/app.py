@@ -1,4 +1,4 @@
-"""GET /enrolment/{instance}/user/{userId}/enrolments: a user's enrolments (SPEC section 10)."""
+"""GET /enrolment/{instance}/user/{userId}/enrolments: a user's enrolments (docs/product.md "Everyday operations")."""
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-"""Everyday enrolment operations (SPEC section 10): a user's enrolments, their active enrolment
+"""Everyday enrolment operations (docs/product.md "Everyday operations"): a user's enrolments, their active enrolment
 of an LO, and withdrawing an enrolment with its children."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Form-encoded bodies on the Go1 routes (SPEC section 10), as PHP's `http_build_query` writes
+"""Form-encoded bodies on the Go1 routes (docs/product.md "Everyday operations"), as PHP's `http_build_query` writes
 them, validated exactly like the same fields sent as JSON."""
 
 from __future__ import annotations

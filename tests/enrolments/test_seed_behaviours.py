@@ -1,4 +1,4 @@
-"""Behaviours the enrolment seeds promise, tried as a new user would (issue 12, SPEC.md section 5)."""
+"""Behaviours the enrolment seeds promise, tried as a new user would (issue 12, docs/product.md "Enrolments")."""
 
 from __future__ import annotations
 

@@ -100,7 +100,7 @@ def test_a_due_date_wins_over_a_different_expected_completion_date(api: Api, lea
 
     answer = api.put(path(enrolment_id), body, token=MANAGER)
 
-    # Then the update is taken, and dueDate wins (SPEC.md section 5)
+    # Then the update is taken, and dueDate wins (docs/product.md "Enrolments")
     assert answer.status == 204, answer.body
     assert learning.enrolment(enrolment_id)["due_date"] == "2017-01-01T00:00:00Z"
 

@@ -1,4 +1,4 @@
-"""Raw garbage in a request body is a 4xx naming the problem, never a 5xx (SPEC.md section 8)."""
+"""Raw garbage in a request body is a 4xx naming the problem, never a 5xx (docs/product.md "Errors and bad input")."""
 
 from __future__ import annotations
 

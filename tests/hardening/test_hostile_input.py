@@ -1,4 +1,4 @@
-"""Classes of hostile input, each tested as a class (SPEC.md section 8): every route with
+"""Classes of hostile input, each tested as a class (docs/product.md "Errors and bad input"): every route with
 a body, every cursor, every path id answers 2xx or a 4xx JSON error, never a 5xx."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""CORS (SPEC section 10): browsers' preflight answered by the gateway, Access-Control-Allow-Origin
+"""CORS (docs/product.md "Everyday operations"): browsers' preflight answered by the gateway, Access-Control-Allow-Origin
 on every answer: the functions', the authorizer's refusals and the gateway's own errors."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Steps and fixtures of the plan-play tests (SPEC.md section 6), all through the API."""
+"""Steps and fixtures of the plan-play tests (docs/product.md "Plan plays"), all through the API."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`PUT /admin/clients/{id}` replaces a client's name and policy but never its live balance
-(SPEC.md section 3): the body's balance is the opening balance of a new client only."""
+(docs/product.md "Catalog"): the body's balance is the opening balance of a new client only."""
 
 from __future__ import annotations
 

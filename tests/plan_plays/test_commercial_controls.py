@@ -1,4 +1,4 @@
-"""Rate limit, quota and credits on billable plan-play requests (SPEC.md section 6)."""
+"""Rate limit, quota and credits on billable plan-play requests (docs/product.md "Plan plays")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Admission and billing under concurrency: the balance never goes below zero, nothing is
-billed twice (SPEC.md section 6). Each moto call is atomic, as each DynamoDB call is."""
+billed twice (docs/product.md "Plan plays"). Each moto call is atomic, as each DynamoDB call is."""
 
 from __future__ import annotations
 

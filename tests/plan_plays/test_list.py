@@ -1,4 +1,4 @@
-"""GET /api/plan-plays: filters, who sees what, newest first, limit and cursor (SPEC.md section 6)."""
+"""GET /api/plan-plays: filters, who sees what, newest first, limit and cursor (docs/product.md "Plan plays")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Metering of billable events and GET /api/usage (SPEC.md section 6)."""
+"""Metering of billable events and GET /api/usage (docs/product.md "Plan plays")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`RateLimit-Policy` and `RateLimit` (IETF httpapi rate-limit headers draft) on the plan-play
-routes (SPEC section 10): on success and on 429, consistent with `Retry-After`."""
+routes (docs/product.md "Everyday operations"): on success and on 429, consistent with `Retry-After`."""
 
 from __future__ import annotations
 

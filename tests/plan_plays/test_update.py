@@ -1,4 +1,4 @@
-"""PATCH /api/plan-plays/{planPlayId}: the update fields and their validation (SPEC.md section 6)."""
+"""PATCH /api/plan-plays/{planPlayId}: the update fields and their validation (docs/product.md "Plan plays")."""
 
 from __future__ import annotations
 

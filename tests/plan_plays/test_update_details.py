@@ -1,5 +1,5 @@
-"""A plan-play PATCH's 400 names each field and lists every problem in `details` (SPEC.md
-section 6), numbers of any size included."""
+"""A plan-play PATCH's 400 names each field and lists every problem in `details` (docs/product.md
+"Plan plays"), numbers of any size included."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The plan routes take PHP's form bodies too (SPEC section 10): same model, same answers."""
+"""The plan routes take PHP's form bodies too (docs/product.md "Everyday operations"): same model, same answers."""
 
 from __future__ import annotations
 

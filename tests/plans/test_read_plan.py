@@ -61,7 +61,7 @@ def test_an_unknown_plan_is_404(plans: Plans) -> None:
 
 @pytest.mark.parametrize("plan_id", ["abc", "0", "-5", "\u00b2", "1" * 20])
 def test_a_plan_id_that_is_not_a_positive_integer_of_at_most_19_digits_is_400(plans: Plans, plan_id: str) -> None:
-    # Path ids are validated like ids in bodies (SPEC.md section 8); "²" was a 500
+    # Path ids are validated like ids in bodies (docs/product.md "Errors and bad input"); "²" was a 500
     answer = plans.api.get(f"/enrolment/plan/{quote(plan_id)}", token=plans.staff)
 
     assert answer.status == 400

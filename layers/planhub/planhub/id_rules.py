@@ -1,4 +1,4 @@
-"""The rules every id follows, in a body or in a path (SPEC.md section 8).
+"""The rules every id follows, in a body or in a path (docs/product.md "Errors and bad input").
 
 An id in a path is validated exactly like the same id in a body, after its
 percent-encoding is decoded once (`planhub.http.api`), so no id is stored or looked up

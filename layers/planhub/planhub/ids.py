@@ -1,7 +1,7 @@
 """Identifier generators.
 
 Plan and enrolment ids are positive integers (the Go1 seeds show them so) within 2^53 - 1
-(`MAX_SAFE_INTEGER`), so a JavaScript client reads them exactly (SPEC section 10). Instead
+(`MAX_SAFE_INTEGER`), so a JavaScript client reads them exactly (docs/product.md "Everyday operations"). Instead
 of a counter item, which would be one more call and a hot key on every create, an id is the
 seconds since 2020 (31 bits: until 2088) shifted left 22 bits, plus a 22-bit sequence: each
 process starts its sequence at a random point and counts up, so ids one process makes

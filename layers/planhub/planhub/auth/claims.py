@@ -1,4 +1,4 @@
-"""The caller, as the token describes them (SPEC.md section 2).
+"""The caller, as the token describes them (docs/product.md "Identity").
 
 Every claim has its declared type, strictly: `"staff": "true"` or `1` is not `true`, a
 numeric `sub` is not a user id. A token whose claims do not fit is refused by the

@@ -2,7 +2,7 @@
 
 Billing imports no other area: it reads the stored plan item (written by
 `planhub.subscriptions`, keyed by `storage.keys.subscription_plan`) through the attributes
-SPEC.md section 7 fixes, and the payment method item through the attributes the payments
+docs/product.md "Subscription plans" fixes, and the payment method item through the attributes the payments
 package stores (`docs/decisions/payments.md`). Attributes the plan leaves out are at their defaults (the plan item omits
 defaults to stay small).
 """

@@ -1,4 +1,4 @@
-"""The catalog's request bodies and views (SPEC.md section 3): what staff upsert and what
+"""The catalog's request bodies and views (docs/product.md "Catalog"): what staff upsert and what
 the catalog's APIs answer beside its records.
 
 The records themselves (what is stored, knowing its keys) are in `planhub.records`, since

@@ -280,7 +280,7 @@ class CatalogService:
 
     def put_client(self, claims: Claims, client_id: str, body: ClientBody) -> ClientView:
         """Creates a client with the body's opening balance, or replaces an existing client's
-        name and policy keeping its live balance (SPEC.md section 3).
+        name and policy keeping its live balance (docs/product.md "Catalog").
 
         The first attempt assumes a new client; when one exists, its failed condition hands
         back the stored client. Metered before and after (the common case), the next attempt

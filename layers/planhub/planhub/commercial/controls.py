@@ -1,4 +1,4 @@
-"""The commercial controls on billable activity: rate limit, quota, credits (SPEC.md section 6).
+"""The commercial controls on billable activity: rate limit, quota, credits (docs/product.md "Plan plays").
 
 An endpoint whose request is billable (an activity created, an activity completed) hands its
 own writes to `CommercialControls.transact_billable`, which adds the admission to the same

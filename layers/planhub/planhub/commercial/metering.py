@@ -1,4 +1,4 @@
-"""Metering: per-client, per-month usage totals of billable activity (SPEC.md section 6).
+"""Metering: per-client, per-month usage totals of billable activity (docs/product.md "Plan plays").
 
 Every billable event carries its `Charge` under `BILLING` in its data and reaches
 `Metering.record` through an EventBridge rule. Recording is one transaction: a marker

@@ -1,4 +1,4 @@
-"""Enrolments (SPEC.md section 5): what is stored, what the seeds' requests carry, what is answered.
+"""Enrolments (docs/product.md "Enrolments"): what is stored, what the seeds' requests carry, what is answered.
 
 Stored records are entities with their keys; request bodies keep the seeds' field names
 (`reEnrol`, `dueDate`, `paymentOptions`, ...); answers are separate models, so that the

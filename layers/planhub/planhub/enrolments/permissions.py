@@ -154,7 +154,7 @@ def lo_types_allowing(
 
 def require_may_enrol(claims: Claims, portal_id: str, learner: User) -> None:
     """Enrolling a student on their behalf (the routes naming a student by email): portal
-    admins, the student's managers and staff only (SPEC.md section 5). A student naming
+    admins, the student's managers and staff only (docs/product.md "Enrolments"). A student naming
     themselves is refused too, as by the original API: their own routes are for that."""
     if claims.staff or claims.is_admin_of(portal_id) or learner.is_managed_by(claims.sub):
         return
@@ -177,7 +177,7 @@ def may_withdraw_without_records(claims: Claims, enrolment: Enrolment) -> bool:
 
 
 def require_may_withdraw(claims: Claims, enrolment: Enrolment, user: User | None) -> None:
-    """Withdrawing (SPEC section 10): the user's managers, portal admins and staff; not the learner."""
+    """Withdrawing (docs/product.md "Everyday operations"): the user's managers, portal admins and staff; not the learner."""
     if may_withdraw_without_records(claims, enrolment) or (user is not None and user.is_managed_by(claims.sub)):
         return
     raise Forbidden("Only the user's managers, portal admins and staff may withdraw an enrolment")

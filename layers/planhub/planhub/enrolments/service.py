@@ -1,4 +1,4 @@
-"""Enrolment use cases (SPEC.md section 5): enrol (one LO, many, on behalf of a student),
+"""Enrolment use cases (docs/product.md "Enrolments"): enrol (one LO, many, on behalf of a student),
 update under the seed's permission table, read an enrolment and its history, and roll a
 completion up to the parent enrolments.
 
@@ -299,7 +299,7 @@ class EnrolmentService:
             parent_enrolment_id=context.parent.id if context.parent else None,
             status=request.status,
             plan_id=plan_link.plan_id if plan_link else None,
-            # Created in progress without a start date: it starts now (SPEC.md section 5).
+            # Created in progress without a start date: it starts now (docs/product.md "Enrolments").
             start_date=request.start_date or (now if request.status is EnrolmentStatus.IN_PROGRESS else None),
             due_date=request.due_date,
             end_date=now if request.status is EnrolmentStatus.COMPLETED else None,
@@ -627,7 +627,7 @@ class EnrolmentService:
         limit: int,
         cursor: str | None,
     ) -> EnrolmentPage:
-        """A user's enrolments (SPEC section 10): one BatchGetItem (portal, user), one Query."""
+        """A user's enrolments (docs/product.md "Everyday operations"): one BatchGetItem (portal, user), one Query."""
         portal, found = self.records.read_in_portal(
             instance, lambda portal_id: [table_keys.user(portal_id, user_id)], consistent=False
         )
@@ -678,7 +678,7 @@ class EnrolmentService:
     # --- withdraw ------------------------------------------------------------------------
 
     def withdraw(self, claims: Claims, enrolment_id: int) -> None:
-        """Archives the enrolment and its open descendants in one transaction (SPEC section 10).
+        """Archives the enrolment and its open descendants in one transaction (docs/product.md "Everyday operations").
 
         Completed enrolments stay: the addressed one is a 409, a completed child is kept as
         the record of what was done. One strongly consistent Query per enrolment of the tree
@@ -838,7 +838,7 @@ def _requested_changes(body: EnrolmentUpdateBody) -> tuple[set[str], dict[str, A
     if "status" in given and body.status is None:
         raise InvalidInput("status: must not be null")
     # `expectedCompletionDate` is the deprecated alias of `dueDate`: when both are sent (the
-    # seed's own example does), `dueDate` wins (SPEC.md section 5).
+    # seed's own example does), `dueDate` wins (docs/product.md "Enrolments").
     alias_overruled = {"expectedCompletionDate"} if "dueDate" in given else set()
     changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given - alias_overruled}
     if "status" in changes:

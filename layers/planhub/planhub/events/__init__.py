@@ -55,21 +55,21 @@ class EventType(StrEnum):
     CLIENT_CREDITS_TOPPED_UP = "client credits topped up"
     COUPON_SAVED = "coupon saved"
     CREDIT_TOKENS_ISSUED = "credit tokens issued"
-    # --- plan plays (SPEC.md section 6); created and completed are billable (metered) ---
+    # --- plan plays (docs/product.md "Plan plays"); created and completed are billable (metered) ---
     PLAN_PLAY_CREATED = "plan play created"
     PLAN_PLAY_UPDATED = "plan play updated"
     PLAN_PLAY_COMPLETED = "plan play completed"
-    # --- enrolments (SPEC.md section 5) ---
+    # --- enrolments (docs/product.md "Enrolments") ---
     ENROLMENT_CREATED = "enrolment created"
     ENROLMENT_UPDATED = "enrolment updated"
     ENROLMENT_COMPLETED = "enrolment completed"
     ENROLMENT_WITHDRAWN = "enrolment withdrawn"
-    # --- subscription plans (SPEC.md section 7); "order due": one per recurring order occurrence ---
+    # --- subscription plans (docs/product.md "Subscription plans"); "order due": one per recurring order occurrence ---
     SUBSCRIPTION_PLAN_CREATED = "subscription plan created"
     SUBSCRIPTION_PLAN_UPDATED = "subscription plan updated"
     SUBSCRIPTION_PLAN_DELETED = "subscription plan deleted"
     ORDER_DUE = "order due"
-    # --- billing (SPEC.md section 9); paid, failed and cancelled send emails (notify: true) ---
+    # --- billing (docs/product.md "Payments, subscriptions and billing"); paid, failed and cancelled send emails (notify: true) ---
     SUBSCRIPTION_CREATED = "subscription created"
     SUBSCRIPTION_STARTED = "subscription started"
     SUBSCRIPTION_UPDATED = "subscription updated"
@@ -81,7 +81,7 @@ class EventType(StrEnum):
     INVOICE_REFUND_REQUESTED = "invoice refund requested"
     ORDER_CREATED = "order created"
     ORDER_AWAITING_PAYMENT = "order awaiting payment"
-    # --- plans (SPEC.md section 4); "group plan batch": a slice of a group's members to assign ---
+    # --- plans (docs/product.md "Plans"); "group plan batch": a slice of a group's members to assign ---
     PLAN_ASSIGNED = "plan assigned"
     PLAN_REASSIGNED = "plan reassigned"
     PLAN_DUE_DATE_CHANGED = "plan due date changed"
@@ -90,7 +90,7 @@ class EventType(StrEnum):
     PLAN_UNASSIGNED = "plan unassigned"
     GROUP_PLAN_ASSIGNED = "group plan assigned"
     GROUP_PLAN_BATCH = "group plan batch"
-    # --- payments (SPEC.md section 9): refunds travel a durable path until Stripe confirms ---
+    # --- payments (docs/product.md "Payments, subscriptions and billing"): refunds travel a durable path until Stripe confirms ---
     REFUND_REQUESTED = "refund requested"
     REFUND_SUCCEEDED = "refund succeeded"
     REFUND_FAILED = "refund failed"

@@ -1,5 +1,5 @@
 """Form-encoded bodies (`application/x-www-form-urlencoded`), as the Go1 API's PHP clients send
-them, read into the JSON the same body model validates (SPEC section 10).
+them, read into the JSON the same body model validates (docs/product.md "Everyday operations").
 
 PHP's `http_build_query` writes nested fields with brackets (`data[note]=x`,
 `items[0][loId]=111`, `user_ids[]=u1`), booleans as `1`/`0` and every value as text. The

@@ -1,5 +1,5 @@
 """`RateLimit-Policy` and `RateLimit` answer headers (IETF httpapi rate-limit headers draft,
-draft-ietf-httpapi-ratelimit-headers), for routes under commercial limits (SPEC section 10).
+draft-ietf-httpapi-ratelimit-headers), for routes under commercial limits (docs/product.md "Everyday operations").
 
     RateLimit-Policy: "rate";q=10;w=60, "quota";q=1000;w=2592000
     RateLimit: "rate";r=7;t=42, "quota";r=990;t=1209600

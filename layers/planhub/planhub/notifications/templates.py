@@ -110,7 +110,7 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "{{# due_date_cleared }}<p>It has no due date any more.</p>{{/ due_date_cleared }}"
         ),
     ),
-    # --- enrolments (SPEC.md section 5): `enrolment` {id, status, due_date, start_date} besides
+    # --- enrolments (docs/product.md "Enrolments"): `enrolment` {id, status, due_date, start_date} besides
     # `recipient`, `learning_object`, `portal` and `notify` ---
     EventType.ENROLMENT_CREATED: EmailTemplate(
         subject="You are enrolled: {{ learning_object.title }}",
@@ -129,7 +129,7 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "{{/ enrolment.due_date }}"
         ),
     ),
-    # --- billing (SPEC.md section 9): `recipient`, `subscription_id`, `plan_id`, `amount_display`,
+    # --- billing (docs/product.md "Payments, subscriptions and billing"): `recipient`, `subscription_id`, `plan_id`, `amount_display`,
     # `subject_display`, `invoice` {id, amount_display}; a failure adds `error_message`,
     # `attempts_left`, `cancelled`, `continuing` ---
     EventType.INVOICE_PAID: EmailTemplate(

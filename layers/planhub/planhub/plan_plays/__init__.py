@@ -1,1 +1,1 @@
-"""Plan plays: a user's play-through of a plan's lessons, under commercial controls (SPEC.md section 6)."""
+"""Plan plays: a user's play-through of a plan's lessons, under commercial controls (docs/product.md "Plan plays")."""

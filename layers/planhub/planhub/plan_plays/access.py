@@ -1,4 +1,4 @@
-"""Who may see and change which plan plays (SPEC.md section 6).
+"""Who may see and change which plan plays (docs/product.md "Plan plays").
 
 The caller acts for the API client their token names (`client_id`); staff may name another
 one with `clientId`. A caller who is not staff sees and changes only their own plan plays;

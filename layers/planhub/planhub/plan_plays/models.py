@@ -1,4 +1,4 @@
-"""Plan plays (SPEC.md section 6, seeds/plan-plays-api.md): a user's play-through of a plan's
+"""Plan plays (docs/product.md "Plan plays", seeds/plan-plays-api.md): a user's play-through of a plan's
 lessons, tracked by a commercial API client. Field names are the seed's (camelCase).
 """
 

@@ -1,4 +1,4 @@
-"""Plan play use cases: create, read, list, update (SPEC.md section 6).
+"""Plan play use cases: create, read, list, update (docs/product.md "Plan plays").
 
 A create and the first completion of a plan play are billable: their writes go through the
 commercial controls, which add the admission (rate limit, quota, credits) to the same

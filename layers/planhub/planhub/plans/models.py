@@ -1,4 +1,4 @@
-"""Plans (SPEC.md section 4): what the assign routes accept, what is stored, what GET answers.
+"""Plans (docs/product.md "Plans"): what the assign routes accept, what is stored, what GET answers.
 
 A plan assigns one learning object to one user in a portal. A group assignment is stored
 under the same id space (`keys.plan(id)`, entity `group_plan`), so the id the group route

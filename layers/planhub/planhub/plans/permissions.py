@@ -1,4 +1,4 @@
-"""Who may assign and read plans (SPEC.md section 4). Pure functions of claims and records."""
+"""Who may assign and read plans (docs/product.md "Plans"). Pure functions of claims and records."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Plan use cases (SPEC.md section 4): assign an LO to a user or a group, read a plan.
+"""Plan use cases (docs/product.md "Plans"): assign an LO to a user or a group, read a plan.
 
 Each assignment is one transaction: the plan, its active ref (`attribute_not_exists`: two
 concurrent assignments end with one active plan), the enrolment link or archive, and the

@@ -51,7 +51,7 @@ class Client(Entity):
     id: str
     name: str
     policy: ClientPolicy = Field(default_factory=ClientPolicy)
-    # The live balance, kept while a policy without credits is in force (SPEC.md section 3:
+    # The live balance, kept while a policy without credits is in force (docs/product.md "Catalog":
     # replacing a client's policy never loses its balance); it is the opening balance again
     # when credits come back.
     retained_balance: int | None = None

@@ -1,4 +1,4 @@
-"""The one codec of every list's opaque `cursor` (SPEC.md section 8: tampered cursors are 400).
+"""The one codec of every list's opaque `cursor` (docs/product.md "Errors and bad input": tampered cursors are 400).
 
 A cursor is the last key a Query read, as URL-safe base64 JSON. Decoding checks that it is
 a key *this* Query could have handed out: exactly the key attributes of the table (and of

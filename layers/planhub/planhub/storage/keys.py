@@ -120,7 +120,7 @@ def active_enrolment(portal_id: str, user_id: str, lo_id: str) -> Key:
     return key(f"ACTIVEENROLMENT#{portal_id}#{user_id}#{lo_id}", "ACTIVEENROLMENT")
 
 
-# --- enrolments (SPEC.md section 5): items in an enrolment's own partition ------------
+# --- enrolments (docs/product.md "Enrolments"): items in an enrolment's own partition ------------
 
 
 def enrolment_pk(enrolment_id: int | str) -> str:
@@ -214,7 +214,7 @@ def processed_event(consumer: str, event_id: str) -> Key:
     return key(f"PROCESSED#{consumer}#{event_id}", "PROCESSED")
 
 
-# --- plan plays and commercial controls (SPEC.md section 6) -----------------------------
+# --- plan plays and commercial controls (docs/product.md "Plan plays") -----------------------------
 
 
 def plan_play(plan_play_id: str) -> Key:
@@ -245,7 +245,7 @@ def quota_period(client_id: str, period_id: str) -> Key:
     return key(client_pk(client_id), f"QUOTA#{period_id}")
 
 
-# --- subscription plans (SPEC.md section 7) ---------------------------------------------
+# --- subscription plans (docs/product.md "Subscription plans") ---------------------------------------------
 
 
 def subscription_plan(plan_id: str) -> Key:
@@ -277,7 +277,7 @@ def order_due_order(due_at: str, plan_id: str) -> str:
     return f"{due_at}#{plan_id}"
 
 
-# --- plans (SPEC.md section 4): group assignments and due-date notices ------------------
+# --- plans (docs/product.md "Plans"): group assignments and due-date notices ------------------
 
 
 def group_active_plans_pk(portal_id: str, group_id: str) -> str:
@@ -304,7 +304,7 @@ def plan_notices_watermark() -> Key:
     return key("SCHEDULE#PLANNOTICES", "WATERMARK")
 
 
-# --- plans (SPEC.md section 10): a user's plans by due date, unassignments, fan-out progress ---
+# --- plans (docs/product.md "Everyday operations"): a user's plans by due date, unassignments, fan-out progress ---
 
 PLAN_NO_DUE_DATE = "~"  # sorts after every ISO 8601 instant: plans without a due date come last
 
@@ -342,7 +342,7 @@ def group_plan_progress(group_plan_id: int | str, part: str) -> Key:
     return key(plan_pk(group_plan_id), f"{GROUP_PLAN_PROGRESS_PREFIX}{part}")
 
 
-# --- billing (SPEC.md section 9): subscriptions, invoices, payments, orders ---------------
+# --- billing (docs/product.md "Payments, subscriptions and billing"): subscriptions, invoices, payments, orders ---------------
 
 BILLING_SHARDS = 8  # GSI2 partitions of billing work that falls due: the run queries each
 
@@ -408,7 +408,7 @@ def orders_to_bill_index(shard: int) -> str:
     return f"ORDERBILL#{shard}"
 
 
-# --- payments (SPEC.md section 9) ------------------------------------------------------
+# --- payments (docs/product.md "Payments, subscriptions and billing") ------------------------------------------------------
 
 
 def refund(idempotency_key: str) -> Key:

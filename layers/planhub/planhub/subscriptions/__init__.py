@@ -1,4 +1,4 @@
-"""Subscription plans and recurring order plans (SPEC.md section 7, seeds/subscription-plans-api.md).
+"""Subscription plans and recurring order plans (docs/product.md "Subscription plans", seeds/subscription-plans-api.md).
 
-Named `subscriptions`, not `plans`: `planhub.plans` are the Go1 learning plans (SPEC.md section 4).
+Named `subscriptions`, not `plans`: `planhub.plans` are the Go1 learning plans (docs/product.md "Plans").
 """
