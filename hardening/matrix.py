@@ -398,7 +398,7 @@ CASES: tuple[RouteCase, ...] = (
         {"admin": 204},
         exceptions={"other_company": 404},
     ),
-    # --- payment methods (docs/product.md "Payments, subscriptions and billing"): each user's own; company claim and X-Share-Api-Key -----------
+    # --- payment methods (docs/product.md "Billing"): each user's own; company claim and X-Share-Api-Key -----------
     RouteCase(
         "POST",
         "/payment_methods",
@@ -431,7 +431,7 @@ CASES: tuple[RouteCase, ...] = (
         {"learner": 204},
         exceptions={"other_learner": 404, "manager": 404, "admin": 404, "other_company": 404},
     ),
-    # --- billing (docs/product.md "Payments, subscriptions and billing"): the subscriber (u1) and company admins; anyone else 404 ----------------
+    # --- billing (docs/product.md "Billing"): the subscriber (u1) and company admins; anyone else 404 ----------------
     RouteCase(
         "POST",
         "/subscriptions",

@@ -25,7 +25,7 @@ AREAS = {
 }
 # Plan plays are the billable endpoint of the commercial controls (docs/product.md "Plan plays").
 # `payments` (the Stripe gateway, refunds, payment methods) is shared by the two areas that
-# take money, enrolments and billing (docs/product.md "Enrolments" and "Payments, subscriptions and billing"), and by no other.
+# take money, enrolments and billing (docs/product.md "Enrolments" and "Billing"), and by no other.
 BUILT_ON = {"plan_plays": {"commercial"}, "enrolments": {"payments"}, "billing": {"payments"}}
 FUNCTIONS = Template().functions()
 

@@ -1,4 +1,5 @@
-"""GET /enrolment/{instance}/lo/{loId}/user/{userId}: the user's active enrolment of the LO (docs/product.md "Everyday operations")."""
+"""GET /enrolment/{instance}/lo/{loId}/user/{userId}: the user's active enrolment of the LO
+(docs/product.md "Everyday operations")."""
 
 from typing import Annotated
 

@@ -1,5 +1,5 @@
-"""CORS (docs/product.md "Everyday operations"): browsers' preflight answered by the gateway, Access-Control-Allow-Origin
-on every answer: the functions', the authorizer's refusals and the gateway's own errors."""
+"""CORS (docs/product.md "Everyday operations"): browsers' preflight answered by the gateway,
+Access-Control-Allow-Origin on every answer: the functions', the authorizer's refusals and the gateway's own errors."""
 
 from __future__ import annotations
 

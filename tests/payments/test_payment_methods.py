@@ -1,4 +1,4 @@
-"""Payment methods (docs/product.md "Payments, subscriptions and billing") through the gateway: a Stripe customer per card (made at
+"""Payment methods (docs/product.md "Billing") through the gateway: a Stripe customer per card (made at
 the Stripe test endpoint), section 7's conventions, soft deletes, the default, and the 409
 while a subscription pays with one (`in_use_by`, put here through the storage layer as
 billing's transactions put it)."""

@@ -1,4 +1,4 @@
-"""Billing (docs/product.md "Payments, subscriptions and billing"): subscriptions and their lifecycle, invoices billed in advance
+"""Billing (docs/product.md "Billing"): subscriptions and their lifecycle, invoices billed in advance
 per period, payments, and the orders of recurring order plans.
 
 Its one dependency is `planhub.payments` (the Stripe gateway, payment methods, durable

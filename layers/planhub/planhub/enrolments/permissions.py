@@ -177,7 +177,8 @@ def may_withdraw_without_records(claims: Claims, enrolment: Enrolment) -> bool:
 
 
 def require_may_withdraw(claims: Claims, enrolment: Enrolment, user: User | None) -> None:
-    """Withdrawing (docs/product.md "Everyday operations"): the user's managers, portal admins and staff; not the learner."""
+    """Withdrawing (docs/product.md "Everyday operations"): the user's managers, portal admins
+    and staff; not the learner."""
     if may_withdraw_without_records(claims, enrolment) or (user is not None and user.is_managed_by(claims.sub)):
         return
     raise Forbidden("Only the user's managers, portal admins and staff may withdraw an enrolment")

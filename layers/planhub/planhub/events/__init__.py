@@ -69,7 +69,7 @@ class EventType(StrEnum):
     SUBSCRIPTION_PLAN_UPDATED = "subscription plan updated"
     SUBSCRIPTION_PLAN_DELETED = "subscription plan deleted"
     ORDER_DUE = "order due"
-    # --- billing (docs/product.md "Payments, subscriptions and billing"); paid, failed and cancelled send emails (notify: true) ---
+    # --- billing (docs/product.md "Billing"); paid, failed and cancelled send emails (notify: true) ---
     SUBSCRIPTION_CREATED = "subscription created"
     SUBSCRIPTION_STARTED = "subscription started"
     SUBSCRIPTION_UPDATED = "subscription updated"
@@ -90,7 +90,7 @@ class EventType(StrEnum):
     PLAN_UNASSIGNED = "plan unassigned"
     GROUP_PLAN_ASSIGNED = "group plan assigned"
     GROUP_PLAN_BATCH = "group plan batch"
-    # --- payments (docs/product.md "Payments, subscriptions and billing"): refunds travel a durable path until Stripe confirms ---
+    # --- payments (docs/product.md "Billing"): refunds travel a durable path until Stripe confirms ---
     REFUND_REQUESTED = "refund requested"
     REFUND_SUCCEEDED = "refund succeeded"
     REFUND_FAILED = "refund failed"

@@ -129,7 +129,7 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "{{/ enrolment.due_date }}"
         ),
     ),
-    # --- billing (docs/product.md "Payments, subscriptions and billing"): `recipient`, `subscription_id`, `plan_id`, `amount_display`,
+    # --- billing (docs/product.md "Billing"): `recipient`, `subscription_id`, `plan_id`, `amount_display`,
     # `subject_display`, `invoice` {id, amount_display}; a failure adds `error_message`,
     # `attempts_left`, `cancelled`, `continuing` ---
     EventType.INVOICE_PAID: EmailTemplate(

@@ -1,5 +1,5 @@
 """Money shared by the areas that take it (enrolments, billing): the Stripe gateway (customers,
-charges, refunds), the durable refund path, and the caller's payment methods (docs/product.md "Payments, subscriptions and billing").
+charges, refunds), the durable refund path, and the caller's payment methods (docs/product.md "Billing").
 
 This package imports no area. Importing it does not import `stripe`: the SDK is loaded on the
 first call that talks to Stripe.

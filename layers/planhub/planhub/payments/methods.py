@@ -1,4 +1,4 @@
-"""Payment methods (docs/product.md "Payments, subscriptions and billing"): a Stripe customer holding the caller's card.
+"""Payment methods (docs/product.md "Billing"): a Stripe customer holding the caller's card.
 
 Section 7's conventions: the caller acts for their token's company, proven by one of its
 API keys in `X-Share-Api-Key`; answers in extended JSON (`_id`, references as `{"$oid"}`,

@@ -342,7 +342,7 @@ def group_plan_progress(group_plan_id: int | str, part: str) -> Key:
     return key(plan_pk(group_plan_id), f"{GROUP_PLAN_PROGRESS_PREFIX}{part}")
 
 
-# --- billing (docs/product.md "Payments, subscriptions and billing"): subscriptions, invoices, payments, orders ---------------
+# --- billing (docs/product.md "Billing"): subscriptions, invoices, payments, orders ---------------
 
 BILLING_SHARDS = 8  # GSI2 partitions of billing work that falls due: the run queries each
 
@@ -408,7 +408,7 @@ def orders_to_bill_index(shard: int) -> str:
     return f"ORDERBILL#{shard}"
 
 
-# --- payments (docs/product.md "Payments, subscriptions and billing") ------------------------------------------------------
+# --- payments (docs/product.md "Billing") ------------------------------------------------------
 
 
 def refund(idempotency_key: str) -> Key:
