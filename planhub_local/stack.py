@@ -35,7 +35,7 @@ from typing import Any
 
 import boto3
 
-from planhub_local import environ, moto_patches
+from planhub_local import environ, metrics, moto_patches
 from planhub_local.template import ACCOUNT, REGION, REPO, Function, QueueSubscription, StreamSubscription, Template
 
 LAYER_PATH = REPO / "layers" / "planhub"
@@ -61,6 +61,8 @@ def configure_process(jwt_secret: str | None = None) -> None:
     os.environ["JWT_SECRET"] = jwt_secret or os.environ.get("JWT_SECRET") or DEFAULT_JWT_SECRET
     # Before any boto3 session holds os.environ: each function sees its own variables.
     environ.install()
+    # Before the layer builds its Metrics: each invocation's metrics are its own, then dropped.
+    metrics.install()
     if str(LAYER_PATH) not in sys.path:
         # On Lambda the layer is on the path at /opt/python; locally it is the layer's folder.
         sys.path.insert(0, str(LAYER_PATH))
@@ -239,7 +241,7 @@ class FunctionRuntime:
         records: list[tuple[_InvocationLog, logging.LogRecord]] = []
         log = _invocation_log.set(records)
         try:
-            with environ.running(container.environ):
+            with environ.running(container.environ), metrics.invocation():
                 answer = container.handler(json.loads(json.dumps(event)), context)
         except Exception as error:
             if not _is_authorizer_refusal(error):
