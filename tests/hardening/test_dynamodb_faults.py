@@ -304,3 +304,26 @@ def test_faults_under_the_consumers_end_with_each_effect_once(
     changed = effect(stack).minus(before)
     assert changed == baseline, f"{changed} != {baseline}"
     assert stack.failures == []
+
+
+# --- a conflict no service retries ---------------------------------------------------------------
+
+
+def test_a_transaction_conflict_no_service_retries_is_a_409_that_wrote_nothing(
+    world: Api, stack: LocalStack, faults: Faults
+) -> None:
+    # Given a client with credits, and a top-up whose transaction meets another on the same client
+    # (AWS cancels it with a TransactionConflict reason; the top-up service does not retry it)
+    before = world.get("/admin/clients/c-home", token=STAFF).json()["balance"]
+    faults.arm("conflict", 1)
+
+    # When staff tops the client up
+    answer = world.post("/admin/clients/c-home/credits", {"amount": 50}, token=STAFF)
+    faults.armed = False
+
+    # Then the caller is told to retry (409, the usual body), not a 500, and the balance is unchanged
+    assert faults.injected == 1
+    assert answer.status == 409, answer.body
+    assert "retry" in answer.json()["message"]
+    assert world.get("/admin/clients/c-home", token=STAFF).json()["balance"] == before
+    assert stack.failures == []

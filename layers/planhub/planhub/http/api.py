@@ -29,10 +29,11 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from planhub.auth.claims import Claims
-from planhub.errors import PlanhubError
+from planhub.errors import ConcurrentModification, PlanhubError
 from planhub.http import forms
 from planhub.http.errors import ErrorStyle, error_response, internal_error_response, validation_response
 from planhub.observability import logger, metrics, traced
+from planhub.storage.table import TransactionCanceled
 
 
 class RestApi(APIGatewayRestResolver):
@@ -43,6 +44,7 @@ class RestApi(APIGatewayRestResolver):
         self.exception_handler(PlanhubError)(self._domain_error)
         self.exception_handler(RequestValidationError)(self._invalid_request)
         self.exception_handler(NotFoundError)(self._unmatched_path)
+        self.exception_handler(TransactionCanceled)(self._canceled_transaction)
         self.exception_handler(Exception)(self._unexpected_error)
 
     # Powertools keeps the event being resolved on its BaseRouter class, shared by every
@@ -91,6 +93,17 @@ class RestApi(APIGatewayRestResolver):
         return validation_response(
             [{"loc": ("path",), "msg": "holds characters no id may contain", "type": "path_invalid"}], self.style
         )
+
+    def _canceled_transaction(self, error: TransactionCanceled) -> Response[str]:
+        # A transaction DynamoDB cancelled only because another one held the same items wrote
+        # nothing: where no service retried it, the caller may (409), it is not our failure.
+        if error.is_conflict:
+            logger.warning(
+                "transaction conflict left to the caller", extra={"reasons": [str(r.code) for r in error.reasons]}
+            )
+            retry = ConcurrentModification("The request met a concurrent change of the same records; retry it")
+            return error_response(retry, self.style, go1=self.go1)
+        return self._unexpected_error(error)
 
     def _unexpected_error(self, error: Exception) -> Response[str]:
         logger.exception("unhandled error")
