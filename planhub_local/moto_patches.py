@@ -44,6 +44,9 @@ And where moto's own cost grows with the work in flight (a burst of thousands of
    and GetQueueAttributes computes the attributes once per call.
 9. EventBridge input paths. moto builds a JSONPath parser (PLY tables) for each input path
    of each matched target of each event, ~0.1 s a delivery. Here parsed paths are cached.
+10. Item sizes. moto checks the 400 KB item limit on every attribute it sets by summing the
+   sizes of all the item's attributes again: O(attributes^2) per item written (several ms
+   for an outbox event). Here a new item's size is summed once, with the same limit.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ def apply() -> None:
     _ses_send_rate_limit()
     _sqs_costs_independent_of_queue_length()
     _eventbridge_input_paths_parsed_once()
+    _item_size_checked_once()
     _applied = True
 
 
@@ -459,3 +463,20 @@ def _eventbridge_input_paths_parsed_once() -> None:
     import jsonpath_ng.ext
 
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)  # type: ignore[attr-defined]
+
+
+def _item_size_checked_once() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        converted = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in converted.items()) > 405000:  # moto's limit
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict()
+        dict.update(self.attrs, converted)  # later sets (updates) are still checked by moto
+
+    Item.__init__ = init  # type: ignore[method-assign]
