@@ -35,6 +35,18 @@ And where moto accepts what AWS refuses, at limits our code can reach:
    does the same, at the rate the local stack sets (the template's EmailMaxSendRate),
    measured on `ses_clock`: real time plus the time slept on it, so an email function that
    paces itself on the same clock (the stack hands it over) waits no real time.
+
+And where moto's own cost grows with the work in flight (a burst of thousands of emails):
+
+8. SQS receives. For every message it hands out, moto checks the retention period by
+   computing all of the queue's attributes, three times (each count walks every message):
+   a receive costs O(queue length), a drain O(n^2). Here the check reads the period alone,
+   and GetQueueAttributes computes the attributes once per call.
+9. EventBridge input paths. moto builds a JSONPath parser (PLY tables) for each input path
+   of each matched target of each event, ~0.1 s a delivery. Here parsed paths are cached.
+10. Item sizes. moto checks the 400 KB item limit on every attribute it sets by summing the
+   sizes of all the item's attributes again: O(attributes^2) per item written (several ms
+   for an outbox event). Here a new item's size is summed once, with the same limit.
 """
 
 from __future__ import annotations
@@ -62,6 +74,9 @@ def apply() -> None:
     _index_queries_read_one_partition()
     _put_events_size_limit()
     _ses_send_rate_limit()
+    _sqs_costs_independent_of_queue_length()
+    _eventbridge_input_paths_parsed_once()
+    _item_size_checked_once()
     _applied = True
 
 
@@ -416,3 +431,52 @@ def _apply_writes(backend: Any, planned: list[_Planned]) -> None:
         if isinstance(error, MockValidationException):
             raise
         raise TransactionCanceledException([(type(error).__name__, str(error), None) for _ in planned]) from error
+
+
+def _sqs_costs_independent_of_queue_length() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.models import Message, SQSBackend
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Message) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())  # type: ignore[operator]
+
+    original_attributes = SQSBackend.get_queue_attributes
+
+    def get_queue_attributes(self: Any, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+        if not attribute_names or "All" in attribute_names:
+            return original_attributes(self, queue_name, attribute_names)
+        queue = self.get_queue(queue_name)
+        valid = {"All", *queue.BASE_ATTRIBUTES, *queue.FIFO_ATTRIBUTES, *queue.KMS_ATTRIBUTES}
+        if any(name not in valid for name in attribute_names):
+            return original_attributes(self, queue_name, attribute_names)  # moto's error
+        computed = queue.attributes  # once, not three times per name
+        return {name: computed[name] for name in attribute_names if computed.get(name) is not None}
+
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+    SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
+
+
+def _eventbridge_input_paths_parsed_once() -> None:
+    import functools
+
+    import jsonpath_ng.ext
+
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)  # type: ignore[attr-defined]
+
+
+def _item_size_checked_once() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        converted = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in converted.items()) > 405000:  # moto's limit
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict()
+        dict.update(self.attrs, converted)  # later sets (updates) are still checked by moto
+
+    Item.__init__ = init  # type: ignore[method-assign]
