@@ -55,7 +55,7 @@ lint: $(VENV)/.installed $(LINT_VENV)/.installed ## ruff, mypy and cfn-lint
 	$(LINT_VENV)/bin/cfn-lint --include-checks I -- template.yaml
 
 pytest: $(VENV)/.installed ## Run the test suite only
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --dist worksteal
 
 test: lint pytest ## Everything CI runs: lint, types, template, tests
 

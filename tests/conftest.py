@@ -48,7 +48,7 @@ def stripe_endpoint(stripe_server: StripeEndpoint, monkeypatch: pytest.MonkeyPat
 @pytest.fixture
 def stack() -> Iterator[LocalStack]:
     with mock_aws():
-        yield LocalStack().create()
+        yield LocalStack().create(from_snapshot=True)
 
 
 @pytest.fixture

@@ -182,7 +182,7 @@ class World:
 @contextmanager
 def new_world() -> Iterator[World]:
     with mock_aws():
-        stack = LocalStack().create()
+        stack = LocalStack().create(from_snapshot=True)
         api = Api(Gateway(stack))
         given = Catalog(api, tokens.staff())
         given.company(COMPANY, [API_KEY])

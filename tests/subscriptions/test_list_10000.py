@@ -65,7 +65,7 @@ class Company:
 @pytest.fixture(scope="module")
 def company() -> Iterator[Company]:
     with mock_aws():
-        stack = LocalStack().create()
+        stack = LocalStack().create(from_snapshot=True)
         api = Api(Gateway(stack))
         Catalog(api, tokens.staff()).company(COMPANY, [API_KEY])
         plans = the_plans()
