@@ -124,22 +124,9 @@ class BillingRepository:
         """One page of a list, merged over the statuses' ranges (each read up to offset + size keys)."""
         wanted = page.offset + page.size
         pk = table_keys.subscription_listing_pk(company_id, audience)
-        ranges = [self._first_sort_keys(pk, f"{status}#", wanted, descending=descending) for status in statuses]
+        ranges = [self.table.first_sort_keys(pk, f"{status}#", wanted, descending=descending) for status in statuses]
         merged = heapq.merge(*ranges, key=lambda sk: sk.split("#", 2)[2], reverse=descending)
         return [sk.rsplit("#", 1)[1] for sk in islice(merged, page.offset, wanted)]
-
-    def _first_sort_keys(self, pk: str, prefix: str, count: int, *, descending: bool) -> list[str]:
-        found: list[str] = []
-        cursor: str | None = None
-        while len(found) < count:
-            answer = self.table.query(
-                pk, sk_prefix=prefix, limit=count - len(found), cursor=cursor, newest_first=descending, consistent=True
-            )
-            found.extend(item["SK"] for item in answer.items)
-            if answer.cursor is None:
-                break
-            cursor = answer.cursor
-        return found
 
     def subscriptions(self, ids: Sequence[str]) -> list[Subscription]:
         found = self.table.get_many([table_keys.subscription(i) for i in ids], consistent=True)

@@ -244,6 +244,21 @@ class Table:
             cursor=cursor_codec.encode(answer.get("LastEvaluatedKey")),
         )
 
+    def first_sort_keys(self, pk: str, prefix: str, count: int, *, descending: bool) -> list[str]:
+        """The first `count` sort keys under `prefix` in a partition (strongly consistent), page by
+        page: what a list merging several ordered ranges needs before it reads the page's items."""
+        found: list[str] = []
+        cursor: str | None = None
+        while len(found) < count:
+            answer = self.query(
+                pk, sk_prefix=prefix, limit=count - len(found), cursor=cursor, newest_first=descending, consistent=True
+            )
+            found.extend(item["SK"] for item in answer.items)
+            if answer.cursor is None:
+                break
+            cursor = answer.cursor
+        return found
+
     def query_all(self, pk: str, **options: Any) -> Iterator[dict[str, Any]]:
         """Every item of a partition (or prefix), page by page."""
         cursor: str | None = None

@@ -75,7 +75,7 @@ class SubscriptionPlanRepository:
         """
         wanted = page.offset + page.size
         ranges = [
-            self._first_sort_keys(
+            self.table.first_sort_keys(
                 table_keys.subscription_plan_listing_pk(company_id, audience, sorting.field.value),
                 f"{state}#",
                 wanted,
@@ -86,19 +86,6 @@ class SubscriptionPlanRepository:
         ]
         chosen = islice(listing.merged(ranges, descending=sorting.descending), page.offset, wanted)
         return [listing.plan_id_of(sort_key) for sort_key in chosen]
-
-    def _first_sort_keys(self, pk: str, prefix: str, count: int, *, descending: bool) -> list[str]:
-        found: list[str] = []
-        cursor: str | None = None
-        while len(found) < count:
-            answer = self.table.query(
-                pk, sk_prefix=prefix, limit=count - len(found), cursor=cursor, newest_first=descending, consistent=True
-            )
-            found.extend(item["SK"] for item in answer.items)
-            if answer.cursor is None:
-                break
-            cursor = answer.cursor
-        return found
 
     def plan(self, plan_id: str) -> SubscriptionPlan | None:
         item = self.table.get(table_keys.subscription_plan(plan_id), consistent=True)
