@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from planhub.billing.periods import End, Interval, billable, period_at, period_end, period_start
+from planhub.extended_json import DateRef, ObjectRef, date_ref, object_ref
 from planhub.money import to_major
 from planhub.storage import keys
 from planhub.storage.entity import Entity
@@ -41,10 +42,6 @@ MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 def iso_ms(moment: datetime) -> str:
     """A fixed-width UTC instant: its text order is its time order."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def epoch_ms(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def from_epoch_ms(ms: int) -> datetime:
@@ -363,26 +360,6 @@ class Payment(Entity):
 
 
 # --- answers ------------------------------------------------------------------------------
-
-
-class ObjectRef(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    oid: str = Field(alias="$oid", serialization_alias="$oid")
-
-
-class DateRef(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    date: int = Field(alias="$date", serialization_alias="$date", description="Milliseconds since the epoch, UTC")
-
-
-def object_ref(identifier: str) -> ObjectRef:
-    return ObjectRef.model_validate({"$oid": identifier})
-
-
-def date_ref(moment: datetime | None) -> DateRef | None:
-    return None if moment is None else DateRef.model_validate({"$date": epoch_ms(moment)})
 
 
 def major(minor: int | None, currency: str) -> float | None:

@@ -29,11 +29,11 @@ from planhub.billing.models import (
     Payment,
     Subscription,
     SubscriptionStatus,
-    epoch_ms,
     iso_ms,
 )
 from planhub.billing.plans import PaymentMethodRef, PlanTerms
 from planhub.events import DomainEvent
+from planhub.extended_json import epoch_ms
 from planhub.records.company import Company
 from planhub.storage import Delete, Expression, Put, Table, TransactionCanceled, Write, not_exists
 from planhub.storage import keys as table_keys

@@ -14,7 +14,7 @@ The newest live method is the user's default (`default_method`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
 
@@ -24,6 +24,7 @@ from planhub import events
 from planhub.auth.claims import Claims, CompanyMembership
 from planhub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from planhub.events import DomainEvent, EventType
+from planhub.extended_json import DateRef, ObjectRef, date_ref, object_ref
 from planhub.ids import new_object_id
 from planhub.payments.gateway import PaymentGateway, StripeGateway
 from planhub.records.company import Company
@@ -137,28 +138,8 @@ class PaymentMethodBody(BaseModel):
     )
 
 
-class ObjectRef(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    oid: str = Field(alias="$oid", serialization_alias="$oid")
-
-
-class DateRef(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    date: int = Field(alias="$date", serialization_alias="$date", description="Milliseconds since the epoch, UTC")
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _date(text: str) -> DateRef:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return DateRef.model_validate({"$date": (moment - _EPOCH) // timedelta(milliseconds=1)})
-
-
-def _ref(identifier: str) -> ObjectRef:
-    return ObjectRef.model_validate({"$oid": identifier})
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class CardDocument(BaseModel):
@@ -189,16 +170,16 @@ class PaymentMethodDocument(BaseModel):
     def of(cls, method: PaymentMethod, *, default: bool) -> Self:
         return cls.model_validate(
             {
-                "_id": _ref(method.id),
-                "user": _ref(method.user_id),
-                "company": _ref(method.company_id),
+                "_id": object_ref(method.id),
+                "user": object_ref(method.user_id),
+                "company": object_ref(method.company_id),
                 "method": method.method,
                 "name": method.name,
                 "customer_id": method.customer_id,
                 "card": method.card.model_dump(),
                 "default": default,
-                "created": _date(method.created),
-                "modified": _date(method.modified),
+                "created": date_ref(_instant(method.created)),
+                "modified": date_ref(_instant(method.modified)),
                 "deleted": method.deleted,
             }
         )

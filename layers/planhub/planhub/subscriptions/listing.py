@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from planhub.extended_json import epoch_ms
 from planhub.storage import keys
 from planhub.subscriptions.currency import MAX_MINOR_UNITS, minor_units
-from planhub.subscriptions.models import SubscriptionPlan, epoch_ms
+from planhub.subscriptions.models import SubscriptionPlan
 
 LISTING_ENTITY = "subscription_plan_listing"
 NAME_SORT_CHARACTERS = 100  # names equal in their first 100 characters are ordered by plan id

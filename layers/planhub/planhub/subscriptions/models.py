@@ -8,7 +8,7 @@ units. What is stored counts money in integer minor units and times as ISO 8601 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from planhub.extended_json import DateRef, ObjectRef, date_ref, object_ref
 from planhub.id_rules import ID_MAX_LENGTH, ID_PATTERN
 from planhub.storage import keys
 from planhub.storage.entity import Entity
@@ -49,10 +50,6 @@ def iso_ms(moment: datetime) -> str:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def epoch_ms(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def to_ms_precision(moment: datetime) -> datetime:
@@ -393,26 +390,6 @@ def order_due_shard(plan_id: str) -> int:
 
 
 # --- answers (the seed's extended JSON) --------------------------------------------------------
-
-
-class ObjectRef(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    oid: str = Field(alias="$oid", serialization_alias="$oid")
-
-
-class DateRef(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    date: int = Field(alias="$date", serialization_alias="$date", description="Milliseconds since the epoch, UTC")
-
-
-def object_ref(identifier: str) -> ObjectRef:
-    return ObjectRef.model_validate({"$oid": identifier})
-
-
-def date_ref(moment: datetime) -> DateRef:
-    return DateRef.model_validate({"$date": epoch_ms(moment)})
 
 
 class PlanItemDocument(BaseModel):
