@@ -27,12 +27,12 @@ from planhub.billing.models import (
     OrderItem,
     OrderStatus,
     Payment,
-    PaymentState,
     derived_id,
     major,
     to_ms_precision,
 )
-from planhub.billing.run import LEASE, RUN_ACTOR, Biller, Report
+from planhub.billing.run import RUN_ACTOR, Biller, Report
+from planhub.billing.settlement import Chargeable
 from planhub.events import DomainEvent, EventType
 from planhub.observability import logger
 from planhub.payments import methods
@@ -124,7 +124,7 @@ class OrderBook:
                     events.record(DomainEvent.of(EventType.ORDER_AWAITING_PAYMENT, data_out, actor=CONSUMER_ACTOR)),
                 ]
             else:
-                payment = _order_payment(order, method.id, method.customer_id, now)
+                payment = Chargeable.order(order, method.id, method.customer_id).payment(now)
                 order = order.model_copy(update={"payment_id": payment.id})
                 writes = [
                     Put(order.to_item(), not_exists()),
@@ -141,29 +141,6 @@ class OrderBook:
         if payment is not None:
             self.biller.charge(payment, now, Report())
         return order.status.value
-
-
-def _order_payment(order: Order, method_id: str, customer_id: str, now: datetime) -> Payment:
-    return Payment(
-        id=derived_id("payment", order.id, 1),
-        company_id=order.company_id,
-        user_id=order.user_id,
-        amount=order.amount,
-        currency=order.currency,
-        subject_id=order.id,
-        subject_kind="order",
-        email=order.email,
-        name=order.name,
-        payment_method_id=method_id,
-        customer_id=customer_id,
-        idempotency_key=f"order-{order.id}",
-        description=f"Order {order.id} of plan {order.plan_id}",
-        current_state=PaymentState.PROCESSING,
-        lease_until=now + LEASE,
-        attempts=1,
-        created=now,
-        modified=now,
-    )
 
 
 __all__ = ["RUN_ACTOR", "OrderBook", "calendar_period"]
