@@ -28,6 +28,7 @@ from planhub.billing.models import (
     OrderStatus,
     Payment,
     derived_id,
+    iso_ms,
     major,
     to_ms_precision,
 )
@@ -36,7 +37,8 @@ from planhub.billing.settlement import Chargeable
 from planhub.events import DomainEvent, EventType
 from planhub.observability import logger
 from planhub.payments import methods
-from planhub.storage import Put, Table, TransactionCanceled, Write, not_exists
+from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
+from planhub.storage import keys as table_keys
 
 CONSUMER_ACTOR = "orders"
 
@@ -141,6 +143,54 @@ class OrderBook:
         if payment is not None:
             self.biller.charge(payment, now, Report())
         return order.status.value
+
+    def on_payment_method_created(self, event: DomainEvent) -> dict[str, int]:
+        """A user added a payment method: their orders left `awaiting_payment` are charged with
+        their default method (the newest live one: the one just added, unless deleted since).
+
+        Each order once, however often the event comes: the transaction that opens its payment
+        requires the order still `awaiting_payment` without a payment, and puts the payment
+        (its id derived from the order) with `attribute_not_exists`. The charge carries the
+        order's key (`order-<order id>`) and settles the order `paid` or `payment_failed`, as a
+        `PER_ORDER` order made with a method would be. Stripe not answering leaves the payment
+        `processing`: the billing run charges it again after its lease, with the same key."""
+        company_id, user_id = str(event.data["company_id"]), str(event.data["user_id"])
+        method = methods.default_method(self.table, company_id, user_id)
+        if method is None:
+            return {"charged": 0}  # deleted since: the orders keep waiting for the next one
+        report = Report()
+        charged = 0
+        for order in self.biller.repository.awaiting_orders(company_id, user_id):
+            now = self.clock()
+            payment = Chargeable.order(order, method.id, method.customer_id).payment(now)
+            try:
+                self.table.transact([_paying(order, payment.id, now), Put(payment.to_item(), not_exists())])
+            except TransactionCanceled as canceled:
+                if canceled.failed_conditions():
+                    logger.info("order already being paid (a redelivery)", extra={"order_id": order.id})
+                    continue
+                raise
+            self.biller.charge(payment, now, report)
+            charged += 1
+        logger.info("awaiting orders charged", extra={"user_id": user_id, "charged": charged, **report.as_dict()})
+        return {"charged": charged, "paid": report.paid, "failed": report.failed, "pending": report.pending}
+
+
+def _paying(order: Order, payment_id: str, now: datetime) -> Update:
+    """The order leaves `awaiting_payment` for its payment (`created`, as an order being charged)."""
+    return Update(
+        table_keys.order(order.id),
+        Expression(
+            "SET #status = :created, payment_id = :payment, modified = :now",
+            names={"#status": "status"},
+            values={":created": OrderStatus.CREATED.value, ":payment": payment_id, ":now": iso_ms(now)},
+        ),
+        Expression(
+            "#status = :awaiting AND attribute_not_exists(payment_id)",
+            names={"#status": "status"},
+            values={":awaiting": OrderStatus.AWAITING_PAYMENT.value},
+        ),
+    )
 
 
 __all__ = ["RUN_ACTOR", "OrderBook", "calendar_period"]
