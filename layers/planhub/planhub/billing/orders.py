@@ -9,7 +9,8 @@ finds the order there and does nothing more.
   and its payment (`processing`, leased) in one transaction, the charge with the
   idempotency key `order-<order id>`, then one settling transaction (`paid` or
   `payment_failed`). Without a payment method the order is `awaiting_payment`, and an
-  email says so (the event is in the order's own transaction, so it goes out once).
+  email says so (the event is in the order's own transaction, so it goes out once); when
+  the user adds a method, `on_payment_method_created` charges it, once.
 - Periodic plans (`WEEK`, `MONTH`, `MONTH_END`): the order waits, indexed under
   `ORDERBILL#<shard>` by the end of its calendar period (the UTC week from Monday, or the
   calendar month), until the billing run invoices the period's orders of the plan together
