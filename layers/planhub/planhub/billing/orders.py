@@ -9,7 +9,8 @@ finds the order there and does nothing more.
   and its payment (`processing`, leased) in one transaction, the charge with the
   idempotency key `order-<order id>`, then one settling transaction (`paid` or
   `payment_failed`). Without a payment method the order is `awaiting_payment`, and an
-  email says so (the event is in the order's own transaction, so it goes out once).
+  email says so (the event is in the order's own transaction, so it goes out once); when
+  the user adds a method, `on_payment_method_created` charges it, once.
 - Periodic plans (`WEEK`, `MONTH`, `MONTH_END`): the order waits, indexed under
   `ORDERBILL#<shard>` by the end of its calendar period (the UTC week from Monday, or the
   calendar month), until the billing run invoices the period's orders of the plan together
@@ -27,16 +28,18 @@ from planhub.billing.models import (
     OrderItem,
     OrderStatus,
     Payment,
-    PaymentState,
     derived_id,
+    iso_ms,
     major,
     to_ms_precision,
 )
-from planhub.billing.run import LEASE, RUN_ACTOR, Biller, Report
+from planhub.billing.run import RUN_ACTOR, Biller, Report
+from planhub.billing.settlement import Chargeable
 from planhub.events import DomainEvent, EventType
 from planhub.observability import logger
 from planhub.payments import methods
-from planhub.storage import Put, Table, TransactionCanceled, Write, not_exists
+from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
+from planhub.storage import keys as table_keys
 
 CONSUMER_ACTOR = "orders"
 
@@ -124,7 +127,7 @@ class OrderBook:
                     events.record(DomainEvent.of(EventType.ORDER_AWAITING_PAYMENT, data_out, actor=CONSUMER_ACTOR)),
                 ]
             else:
-                payment = _order_payment(order, method.id, method.customer_id, now)
+                payment = Chargeable.order(order, method.id, method.customer_id).payment(now)
                 order = order.model_copy(update={"payment_id": payment.id})
                 writes = [
                     Put(order.to_item(), not_exists()),
@@ -142,27 +145,52 @@ class OrderBook:
             self.biller.charge(payment, now, Report())
         return order.status.value
 
+    def on_payment_method_created(self, event: DomainEvent) -> dict[str, int]:
+        """A user added a payment method: their orders left `awaiting_payment` are charged with
+        their default method (the newest live one: the one just added, unless deleted since).
 
-def _order_payment(order: Order, method_id: str, customer_id: str, now: datetime) -> Payment:
-    return Payment(
-        id=derived_id("payment", order.id, 1),
-        company_id=order.company_id,
-        user_id=order.user_id,
-        amount=order.amount,
-        currency=order.currency,
-        subject_id=order.id,
-        subject_kind="order",
-        email=order.email,
-        name=order.name,
-        payment_method_id=method_id,
-        customer_id=customer_id,
-        idempotency_key=f"order-{order.id}",
-        description=f"Order {order.id} of plan {order.plan_id}",
-        current_state=PaymentState.PROCESSING,
-        lease_until=now + LEASE,
-        attempts=1,
-        created=now,
-        modified=now,
+        Each order once, however often the event comes: the transaction that opens its payment
+        requires the order still `awaiting_payment` without a payment, and puts the payment
+        (its id derived from the order) with `attribute_not_exists`. The charge carries the
+        order's key (`order-<order id>`) and settles the order `paid` or `payment_failed`, as a
+        `PER_ORDER` order made with a method would be. Stripe not answering leaves the payment
+        `processing`: the billing run charges it again after its lease, with the same key."""
+        company_id, user_id = str(event.data["company_id"]), str(event.data["user_id"])
+        method = methods.default_method(self.table, company_id, user_id)
+        if method is None:
+            return {"charged": 0}  # deleted since: the orders keep waiting for the next one
+        report = Report()
+        charged = 0
+        for order in self.biller.repository.awaiting_orders(company_id, user_id):
+            now = self.clock()
+            payment = Chargeable.order(order, method.id, method.customer_id).payment(now)
+            try:
+                self.table.transact([_paying(order, payment.id, now), Put(payment.to_item(), not_exists())])
+            except TransactionCanceled as canceled:
+                if canceled.failed_conditions():
+                    logger.info("order already being paid (a redelivery)", extra={"order_id": order.id})
+                    continue
+                raise
+            self.biller.charge(payment, now, report)
+            charged += 1
+        logger.info("awaiting orders charged", extra={"user_id": user_id, "charged": charged, **report.as_dict()})
+        return {"charged": charged, "paid": report.paid, "failed": report.failed, "pending": report.pending}
+
+
+def _paying(order: Order, payment_id: str, now: datetime) -> Update:
+    """The order leaves `awaiting_payment` for its payment (`created`, as an order being charged)."""
+    return Update(
+        table_keys.order(order.id),
+        Expression(
+            "SET #status = :created, payment_id = :payment, modified = :now",
+            names={"#status": "status"},
+            values={":created": OrderStatus.CREATED.value, ":payment": payment_id, ":now": iso_ms(now)},
+        ),
+        Expression(
+            "#status = :awaiting AND attribute_not_exists(payment_id)",
+            names={"#status": "status"},
+            values={":awaiting": OrderStatus.AWAITING_PAYMENT.value},
+        ),
     )
 
 

@@ -16,7 +16,7 @@ the same transaction.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -26,6 +26,7 @@ from planhub import events
 from planhub.billing.models import (
     Invoice,
     Order,
+    OrderStatus,
     Payment,
     Subscription,
     SubscriptionStatus,
@@ -160,6 +161,17 @@ class BillingRepository:
             limit=limit,
         )
         return [Order.from_item(i) for i in answer.items]
+
+    def awaiting_orders(self, company_id: str, user_id: str) -> Iterator[Order]:
+        """A user's orders left `awaiting_payment` (no payment method then): their GSI1
+        partition, filtered, page by page (a Query, no Scan; the partition is theirs alone)."""
+        awaiting = Expression(
+            "#status = :awaiting", names={"#status": "status"}, values={":awaiting": OrderStatus.AWAITING_PAYMENT.value}
+        )
+        for item in self.table.query_all(
+            table_keys.user_orders_index(company_id, user_id), index="GSI1", limit=200, filter_=awaiting
+        ):
+            yield Order.from_item(item)
 
     def invoice(self, invoice_id: str) -> Invoice | None:
         item = self.table.get(table_keys.invoice(invoice_id), consistent=True)

@@ -23,6 +23,12 @@ A run that dies between 1 and 3 leaves the payment `processing` under `PAYDUE#<s
 by its lease's end; once the lease is over the next run claims it (a conditional update on
 the lease it read) and charges again with the same key.
 
+Every charge (a subscription's period, an order invoice, one order of a `PER_ORDER` plan)
+takes the same path: its payment from `settlement.Chargeable`, opened in the subject's own
+transaction, then `_charge` (Stripe, with the chargeable's idempotency key) and `_settle`
+(the `settlement.Settlement` writes, in one transaction, once). Only what a settlement does
+besides differs: a subscription counts its failures (and may be cancelled); orders do not.
+
 Concurrency: subscriptions of one page are billed by a bounded pool of threads
 (`concurrency`), so a run makes at most that many Stripe requests at once.
 """
@@ -32,9 +38,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from threading import Lock
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from planhub import events
 from planhub.billing import lifecycle
@@ -45,16 +51,15 @@ from planhub.billing.models import (
     Invoice,
     InvoiceStatus,
     Order,
-    OrderStatus,
     Payment,
     PaymentState,
     Subscription,
     SubscriptionStatus,
     derived_id,
     iso_ms,
-    major,
 )
 from planhub.billing.repository import BillingRepository, StaleVersion, WriteRefused
+from planhub.billing.settlement import LEASE, Chargeable, Settlement, invoice_idempotency_key
 from planhub.events import DomainEvent, EventType
 from planhub.observability import logger
 from planhub.payments import methods
@@ -72,7 +77,6 @@ MAX_ROUNDS_PER_SHARD = 1000
 MAX_STEPS_PER_SUBSCRIPTION = 60  # periods caught up per subscription in one run (the rest: the next run)
 STOP_WITH_SECONDS_LEFT = 15.0
 DEFAULT_CONCURRENCY = 8
-LEASE = timedelta(minutes=2)
 RUN_ACTOR = "billing-run"
 
 
@@ -108,7 +112,7 @@ def invoice_id_of(subscription_id: str, period: int) -> str:
 
 
 def idempotency_key_of(invoice_id: str) -> str:
-    return f"invoice-{invoice_id}"
+    return invoice_idempotency_key(invoice_id)
 
 
 class Biller:
@@ -213,7 +217,8 @@ class Biller:
 
     def _invoice(self, s: Subscription, n: int, now: datetime, report: Report) -> Subscription:
         invoice_id = invoice_id_of(s.id, n)
-        payment_id = derived_id("payment", invoice_id, 1)
+        payment = Chargeable.period(s, n, invoice_id).payment(now)
+        payment_id = payment.id
         start, end = s.start_of(n), s.end_of(n)
         invoice = Invoice(
             id=invoice_id,
@@ -227,24 +232,6 @@ class Biller:
             period_end=end,
             due_date=start,
             payment_ids=[payment_id],
-            created=now,
-            modified=now,
-        )
-        payment = Payment(
-            id=payment_id,
-            company_id=s.company_id,
-            user_id=s.user_id,
-            amount=s.amount,
-            currency=s.currency,
-            subject_id=invoice_id,
-            subscription_id=s.id,
-            payment_method_id=s.payment_method_id,
-            customer_id=s.customer_id,
-            idempotency_key=idempotency_key_of(invoice_id),
-            description=f"Subscription {s.id}, period {n + 1}",
-            current_state=PaymentState.PROCESSING,
-            lease_until=now + LEASE,
-            attempts=1,
             created=now,
             modified=now,
         )
@@ -325,27 +312,11 @@ class Biller:
         assert first.bill_at is not None and first.period_start is not None
         invoice_id = derived_id("order-invoice", first.plan_id, iso_ms(first.bill_at), first.id)
         method = methods.default_method(self.repository.table, first.company_id, first.user_id)
-        amount = sum(o.amount for o in orders)
-        payment = Payment(
-            id=derived_id("payment", invoice_id, 1),
-            company_id=first.company_id,
-            user_id=first.user_id,
-            amount=amount,
-            currency=first.currency,
-            subject_id=invoice_id,
-            order_ids=[o.id for o in orders],
-            email=first.email,
-            name=first.name,
-            payment_method_id=method.id if method else None,
-            customer_id=method.customer_id if method else None,
-            idempotency_key=idempotency_key_of(invoice_id),
-            description=f"Orders of plan {first.plan_id} until {iso_ms(first.bill_at)}",
-            current_state=PaymentState.PROCESSING,
-            lease_until=now + LEASE,
-            attempts=1,
-            created=now,
-            modified=now,
+        chargeable = Chargeable.orders(
+            orders, invoice_id, method.id if method else None, method.customer_id if method else None
         )
+        payment = chargeable.payment(now)
+        amount = payment.amount
         invoice = Invoice(
             id=invoice_id,
             order_ids=payment.order_ids,
@@ -419,7 +390,7 @@ class Biller:
 
     # --- step 3: settle ---------------------------------------------------------------------------
 
-    def _settle(  # noqa: PLR0911 - each outcome of a settling race is its own answer
+    def _settle(
         self,
         payment: Payment,
         s: Subscription | None,
@@ -429,43 +400,40 @@ class Biller:
         charge_id: str | None = None,
         declined: PaymentDeclined | None = None,
     ) -> Subscription | None:
-        succeeded = declined is None
-        payment_write = Update(
-            table_keys.payment(payment.id),
-            Expression(
-                "SET current_state = :state, charge_id = :charge, status_code = :code, error_message = :message, "
-                "modified = :now REMOVE GSI2PK, GSI2SK, lease_until",
-                values={
-                    ":state": (PaymentState.SUCCEEDED if succeeded else PaymentState.FAILED).value,
-                    ":charge": charge_id,
-                    ":code": None if declined is None else declined.code,
-                    ":message": None if declined is None else declined.message,
-                    ":now": iso_ms(now),
-                },
-            ),
-            Expression("current_state = :processing", values={":processing": PaymentState.PROCESSING.value}),
-        )
-        invoice_write = _subject_writes(payment, succeeded=succeeded, charge_id=charge_id, now=now)
+        """Records how the charge ended, once (the payment's write is conditioned on
+        `processing`); answers the subscription after it (None: an order's, or settled already)."""
+        settlement = Settlement(payment, now, charge_id=charge_id, declined=declined)
         if payment.subscription_id is None:
-            self._settle_order_payment(payment, report, payment_write, invoice_write, declined)
+            self._settle_orders(settlement, report)
             return None
+        return self._settle_period(settlement, s, report)
+
+    def _settle_orders(self, settlement: Settlement, report: Report) -> None:
+        """An order's payment (or an order invoice's): no subscription to count failures on."""
+        event = DomainEvent.of(settlement.event_type, settlement.order_event_data(), actor=RUN_ACTOR)
+        try:
+            self.repository.transact([*settlement.writes(), events.record(event)])
+        except TransactionCanceled as canceled:
+            if 0 in canceled.failed_conditions():
+                return  # settled already
+            raise
+        report.add("paid" if settlement.succeeded else "failed")
+
+    def _settle_period(self, settlement: Settlement, s: Subscription | None, report: Report) -> Subscription | None:
+        """A subscription's period: the settlement with the subscription's part (a failure is
+        counted, and may cancel it), again on the subscription as it stands when it changed."""
+        subscription_id = settlement.payment.subscription_id
+        assert subscription_id is not None
         for _ in range(5):
-            s = s or (self.repository.subscription(payment.subscription_id) if payment.subscription_id else None)
+            s = s or self.repository.subscription(subscription_id)
             if s is None:
                 return None
+            changed, writes, outbox = _period_outcome(settlement, s)
             try:
-                if succeeded:
-                    self._settle_paid(payment, s, payment_write, invoice_write)
-                    report.add("paid")
-                    return s
-                assert declined is not None
-                changed = self._settle_failed(
-                    payment, s=s, now=now, declined=declined, payment_write=payment_write, invoice_write=invoice_write
-                )
-                report.add("failed")
-                if changed.status is SubscriptionStatus.CANCELLED and s.status is not SubscriptionStatus.CANCELLED:
-                    report.add("cancelled")
-                return changed
+                if changed is None:
+                    self.repository.transact([*settlement.writes(), *writes, *(events.record(e) for e in outbox)])
+                else:
+                    self.repository.replace(s, changed, *settlement.writes(), *writes, outbox=outbox)
             except StaleVersion:
                 s = None
                 continue
@@ -480,92 +448,17 @@ class Biller:
                 if refused.index == 0:
                     return None  # the payment was settled already
                 raise
-        logger.warning("could not settle a payment; its lease runs out and it is retried", extra={"id": payment.id})
+            if changed is None:
+                report.add("paid")
+                return s
+            report.add("failed")
+            if changed.status is SubscriptionStatus.CANCELLED and s.status is not SubscriptionStatus.CANCELLED:
+                report.add("cancelled")
+            return changed
+        logger.warning(
+            "could not settle a payment; its lease runs out and it is retried", extra={"id": settlement.payment.id}
+        )
         return None
-
-    def _settle_order_payment(
-        self,
-        payment: Payment,
-        report: Report,
-        payment_write: Write,
-        subject_writes: list[Write],
-        declined: PaymentDeclined | None,
-    ) -> None:
-        """An order's payment (or an order invoice's): no subscription to count failures on."""
-        kind = EventType.INVOICE_PAID if declined is None else EventType.INVOICE_PAYMENT_FAILED
-        data: dict[str, Any] = {
-            **_invoice_data(payment),
-            "company_id": payment.company_id,
-            "user_id": payment.user_id,
-            "order_ids": payment.order_ids,
-            "subject_display": f"order {payment.subject_id}"
-            if payment.subject_kind == "order"
-            else f"the orders of invoice {payment.subject_id}",
-            "recipient": {"user_id": payment.user_id, "email": payment.email, "name": payment.name or "there"},
-            "notify": bool(payment.email),
-        }
-        if declined is not None:
-            data.update(status_code=declined.code, error_message=declined.message, cancelled=False)
-        try:
-            self.repository.transact(
-                [payment_write, *subject_writes, events.record(DomainEvent.of(kind, data, actor=RUN_ACTOR))]
-            )
-        except TransactionCanceled as canceled:
-            if 0 in canceled.failed_conditions():
-                return  # settled already
-            raise
-        report.add("paid" if declined is None else "failed")
-
-    def _settle_paid(self, payment: Payment, s: Subscription, payment_write: Write, invoice_write: list[Write]) -> None:
-        receipt = lifecycle.email_event(
-            EventType.INVOICE_PAID,
-            s,
-            RUN_ACTOR,
-            **_invoice_data(payment),
-            charge_id=payment_write_charge(payment_write),
-        )
-        self.repository.transact([payment_write, *invoice_write, events.record(receipt)])
-
-    def _settle_failed(
-        self,
-        payment: Payment,
-        *,
-        s: Subscription,
-        now: datetime,
-        declined: PaymentDeclined,
-        payment_write: Write,
-        invoice_write: list[Write],
-    ) -> Subscription:
-        failed_attempts = s.failed_attempts + 1
-        cancel = s.status in LIVE_STATUSES and (
-            s.fail_action is FailAction.CANCEL or failed_attempts > s.max_fail_attempts
-        )
-        attempts_left = 0 if cancel else max(s.max_fail_attempts - failed_attempts, 0)
-        writes: list[Write]
-        if cancel:
-            changed, writes = lifecycle.cancelled(s, now, "payment failed")
-            changed = changed.model_copy(update={"failed_attempts": failed_attempts})
-        else:
-            changed, writes = lifecycle.bumped(s, now, failed_attempts=failed_attempts), []
-        outbox = [
-            lifecycle.email_event(
-                EventType.INVOICE_PAYMENT_FAILED,
-                changed,
-                RUN_ACTOR,
-                **_invoice_data(payment),
-                status_code=declined.code,
-                error_message=declined.message,
-                attempts_left=attempts_left,
-                cancelled=cancel,
-                continuing=not cancel,
-            )
-        ]
-        if cancel:
-            outbox.append(
-                lifecycle.email_event(EventType.SUBSCRIPTION_CANCELLED, changed, RUN_ACTOR, reason="payment failed")
-            )
-        self.repository.replace(s, changed, payment_write, *invoice_write, *writes, outbox=outbox)
-        return changed
 
     # --- the end and the refund ---------------------------------------------------------------
 
@@ -617,41 +510,44 @@ class Biller:
         return changed
 
 
-def _subject_writes(payment: Payment, *, succeeded: bool, charge_id: str | None, now: datetime) -> list[Write]:
-    """The invoice (or order) a payment pays, and the orders an order invoice covers."""
-    writes: list[Write] = []
-    if payment.subject_kind == "invoice":
-        writes.append(
-            Update(
-                table_keys.invoice(payment.subject_id),
-                Expression(
-                    "SET #status = :status, charge_id = :charge, modified = :now",
-                    names={"#status": "status"},
-                    values={
-                        ":status": (InvoiceStatus.PAID if succeeded else InvoiceStatus.FAILED).value,
-                        ":charge": charge_id,
-                        ":now": iso_ms(now),
-                    },
-                ),
-            )
+def _period_outcome(
+    settlement: Settlement, s: Subscription
+) -> tuple[Subscription | None, list[Write], list[DomainEvent]]:
+    """A subscription's part of a settlement: paid, a receipt (the subscription unchanged, None);
+    failed, the failure counted (`CANCEL`, or more than `max_fail_attempts`: cancelled)."""
+    if settlement.declined is None:
+        receipt = lifecycle.email_event(
+            EventType.INVOICE_PAID, s, RUN_ACTOR, **settlement.invoice_data(), charge_id=settlement.charge_id
         )
-    order_ids = payment.order_ids or ([payment.subject_id] if payment.subject_kind == "order" else [])
-    writes.extend(
-        Update(
-            table_keys.order(order_id),
-            Expression(
-                "SET #status = :status, payment_id = :payment, modified = :now",
-                names={"#status": "status"},
-                values={
-                    ":status": (OrderStatus.PAID if succeeded else OrderStatus.PAYMENT_FAILED).value,
-                    ":payment": payment.id,
-                    ":now": iso_ms(now),
-                },
-            ),
+        return None, [], [receipt]
+    declined, now = settlement.declined, settlement.now
+    failed_attempts = s.failed_attempts + 1
+    cancel = s.status in LIVE_STATUSES and (s.fail_action is FailAction.CANCEL or failed_attempts > s.max_fail_attempts)
+    attempts_left = 0 if cancel else max(s.max_fail_attempts - failed_attempts, 0)
+    writes: list[Write]
+    if cancel:
+        changed, writes = lifecycle.cancelled(s, now, "payment failed")
+        changed = changed.model_copy(update={"failed_attempts": failed_attempts})
+    else:
+        changed, writes = lifecycle.bumped(s, now, failed_attempts=failed_attempts), []
+    outbox = [
+        lifecycle.email_event(
+            EventType.INVOICE_PAYMENT_FAILED,
+            changed,
+            RUN_ACTOR,
+            **settlement.invoice_data(),
+            status_code=declined.code,
+            error_message=declined.message,
+            attempts_left=attempts_left,
+            cancelled=cancel,
+            continuing=not cancel,
         )
-        for order_id in order_ids
-    )
-    return writes
+    ]
+    if cancel:
+        outbox.append(
+            lifecycle.email_event(EventType.SUBSCRIPTION_CANCELLED, changed, RUN_ACTOR, reason="payment failed")
+        )
+    return changed, writes, outbox
 
 
 class _ChargePending(Exception):
@@ -693,24 +589,6 @@ def durable_refund(invoice: Invoice, amount: int, subscription: Subscription) ->
         reason="prorated stop",
         actor=RUN_ACTOR,
     )
-
-
-def payment_write_charge(write: Write) -> Any:
-    assert isinstance(write, Update)
-    return write.update.values.get(":charge")
-
-
-def _invoice_data(payment: Payment) -> dict[str, Any]:
-    return {
-        "invoice_id": payment.subject_id,
-        "payment_id": payment.id,
-        "invoice": {
-            "id": payment.subject_id,
-            "amount": payment.amount,
-            "amount_display": f"{major(payment.amount, payment.currency)} {payment.currency}",
-            "currency": payment.currency,
-        },
-    }
 
 
 def scheduled_now(scheduled_time: str | None) -> datetime:
