@@ -201,7 +201,7 @@ def backfill(
 ) -> Counts:
     """Scans the table in `segments` parallel segments and backfills every plan and enrolment."""
     table = Table(table_name, dynamodb)
-    progress = Progress(segments, state, out)
+    progress = Progress(segments, None if dry_run else state, out)  # a dry run resumes nothing, records nothing
     counts = Counts()
     with ThreadPoolExecutor(max_workers=segments) as pool:
         running = [
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", type=Path, default=None, help="file keeping each segment's position: resume from it")
     parser.add_argument("--page-size", type=int, default=500, help="items a Scan page reads")
     parser.add_argument("--region", default=None)
-    parser.add_argument("--dry-run", action="store_true", help="count what would be updated; change nothing")
+    parser.add_argument("--dry-run", action="store_true", help="count what would change; change nothing (no --state)")
     args = parser.parse_args(argv)
     if args.segments < 1:
         parser.error("--segments must be at least 1")

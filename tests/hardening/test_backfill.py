@@ -168,3 +168,15 @@ def test_a_run_resumes_a_segment_from_its_last_evaluated_key(stack: LocalStack, 
 
     assert counts.scanned < len(everything) and counts.updated == 0
     assert json.loads(state.read_text())["positions"] == {"0": DONE}
+
+
+def test_a_dry_run_counts_and_changes_nothing(api: Api, stack: LocalStack, plans: Plans, tmp_path: Path) -> None:
+    plan_id = plans.assigned("u1", {"status": 1, "notify": False})
+    as_stored_before_the_lists(stack, table_keys.plan(int(plan_id)))
+    state = tmp_path / "backfill.json"
+
+    counts = backfill(stack.dynamodb, stack.table_name, segments=2, state=state, dry_run=True, out=quiet)
+
+    assert counts.updated == 1
+    assert user_plans(api) == []
+    assert not state.exists()
