@@ -72,7 +72,10 @@ harden: $(VENV)/.installed ## Hardening run: >=10,000 generated requests, author
 replay: $(VENV)/.installed ## Send AsyncFailureQueue's dead letters back to the bus (QUEUE_URL=... BUS=... TABLE=...)
 	$(PY) -m hardening.replay --queue-url "$(QUEUE_URL)" --bus-name "$(BUS)" $(if $(TABLE),--table-name "$(TABLE)")
 
+backfill: $(VENV)/.installed ## Give old plans and enrolments the list indexes' attributes (TABLE=... [SEGMENTS=4] [STATE=file: resume])
+	$(PY) -m hardening.backfill --table-name "$(TABLE)" $(if $(SEGMENTS),--segments $(SEGMENTS)) $(if $(STATE),--state "$(STATE)")
+
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) $(LINT_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-.PHONY: help install local token seed openapi lint pytest test format bench harden replay clean
+.PHONY: help install local token seed openapi lint pytest test format bench harden replay backfill clean

@@ -146,6 +146,8 @@ class _InvocationLog(logging.Handler):
             kept.append((self, record))
 
     def line(self, record: logging.LogRecord) -> str:
+        if self.formatter is None:  # the function's Logger may be built after its container started
+            self.setFormatter(_formatter_of(logging.getLogger(record.name)))
         try:
             return self.format(record)
         except Exception:  # noqa: BLE001 - a report must not fail on one odd record
@@ -156,15 +158,18 @@ _log_collectors: dict[str, _InvocationLog] = {}
 _log_collectors_lock = threading.Lock()
 
 
+def _formatter_of(target: logging.Logger) -> logging.Formatter | None:
+    """The formatter of the function's own handler (Powertools' JSON lines), if it has one yet."""
+    return next((h.formatter for h in target.handlers if h.formatter is not None), None)
+
+
 def _collect_logs_of(logger_name: str) -> None:
     with _log_collectors_lock:
         if logger_name in _log_collectors:
             return
         target = logging.getLogger(logger_name)
         collector = _InvocationLog()
-        formatter = next((h.formatter for h in target.handlers if h.formatter is not None), None)
-        if formatter is not None:
-            collector.setFormatter(formatter)
+        collector.setFormatter(_formatter_of(target))
         target.addHandler(collector)
         _log_collectors[logger_name] = collector
 

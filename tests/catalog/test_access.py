@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from planhub.observability import logger
-from planhub_local import tokens
+from planhub_local import environ, tokens
 from tests.conftest import Api, Catalog
 
 PORTAL = "/admin/portals/p-acme"
@@ -87,7 +87,8 @@ def test_every_answer_carries_the_request_id(api: Api, staff_token: str) -> None
 
 def test_the_request_id_is_on_the_handlers_log_lines(api: Api, given: Catalog) -> None:
     given.portal()
-    handler = logger.registered_handler
+    with environ.running({"POWERTOOLS_SERVICE_NAME": "planhub"}):  # the functions' service (template Globals)
+        handler = logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
     captured = io.StringIO()
     previous = handler.setStream(captured)

@@ -1,5 +1,12 @@
 """Logger, Tracer and Metrics, configured once per function from POWERTOOLS_* variables.
 
+`logger` is the Powertools Logger of the running function's service (POWERTOOLS_SERVICE_NAME,
+set for every function in template.yaml's Globals), built on first use in that function's
+environment: on Lambda a process is one function's, so it is one Logger, the one `Logger()` at
+import would be. Locally every function shares one process and this module, which a test or a
+tool may import outside any function: a Logger built at import took the environment of whoever
+imported it first, and every function's log lines said `"service":"service_undefined"`.
+
 The handler wrapper (`planhub.http.api.RestApi.lambda_handler`, and `event_consumer` for
 event consumers) injects the Lambda context and the request id into every log line.
 
@@ -15,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -26,7 +34,31 @@ if TYPE_CHECKING:
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
-logger = Logger()
+_SERVICE_VARIABLE = "POWERTOOLS_SERVICE_NAME"
+
+
+class _ServiceLogger:
+    """Answers for the Logger of the service named in the environment of the caller (see above)."""
+
+    def __init__(self) -> None:
+        self._loggers: dict[str, Logger] = {}
+        self._lock = threading.Lock()
+
+    def current(self) -> Logger:
+        service = os.environ.get(_SERVICE_VARIABLE) or "service_undefined"  # Powertools' own default
+        found = self._loggers.get(service)
+        if found is None:
+            with self._lock:
+                found = self._loggers.get(service)
+                if found is None:
+                    found = self._loggers[service] = Logger(service=service)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current(), name)
+
+
+logger = cast(Logger, _ServiceLogger())
 metrics = Metrics()
 
 

@@ -79,12 +79,18 @@ from planhub.records.user import User
 from planhub.settings import TableEnvironment
 from planhub.storage import Check, Delete, Expression, Put, Table, TransactionCanceled, Update, not_exists
 from planhub.storage import keys as table_keys
+from planhub.storage.fresh_ids import FRESH_ID_ATTEMPTS
 from planhub.storage.keys import Key
 from planhub.storage.table import TRANSACTION_LIMIT
 
 TRANSACTION_ATTEMPTS = 3  # when only a TransactionConflict got in the way
 MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
 ROLL_UP_CONSUMER = "enrolment-completion-roll-up"
+
+
+class _IdTaken(ConcurrentModification):
+    """A creation refused because another enrolment was written under its new id meanwhile."""
+
 
 # Request field names of the update seed -> attribute names of the stored enrolment.
 _UPDATE_ATTRIBUTES = {
@@ -169,6 +175,12 @@ class EnrolmentService:
         if isinstance(prepared, int):
             return EnrolmentId(id=prepared)  # the active enrolment
         [outcome] = self._create([prepared])
+        prepared, outcome = self._with_fresh_id(
+            prepared,
+            outcome,
+            gathered,
+            lambda c: self._prepare(claims, gathered, gathered.student, c.request, c.payment, notify=body.notify),
+        )
         return EnrolmentId(id=self._written(claims, prepared, outcome, recalculate=body.reCalculate))
 
     def enrol_many(
@@ -209,6 +221,12 @@ class EnrolmentService:
         for group in together:
             written = self._create([creation for _, creation in group])
             for (lo_id, creation), outcome in zip(group, written, strict=True):
+                creation, outcome = self._with_fresh_id(  # noqa: PLW2901 - the creation as finally written
+                    creation,
+                    outcome,
+                    gathered,
+                    lambda c: self._prepare(claims, gathered, learner, c.request, c.payment, notify=body.notify),
+                )
                 try:
                     enrolment_id = self._written(claims, creation, outcome, recalculate=body.reCalculate)
                 except Exception as error:  # noqa: BLE001 - the other items' outcomes must still be answered
@@ -408,14 +426,39 @@ class EnrolmentService:
                     outcomes[position] = creations[position].enrolment.id
                 return
 
+    def _with_fresh_id(
+        self,
+        creation: Creation,
+        outcome: int | Exception,
+        gathered: Gathered,
+        again: Callable[[Creation], int | Creation],
+    ) -> tuple[Creation, int | Exception]:
+        """A creation refused only because its new id was taken (two containers drew the id in the same
+        second: planhub/ids.py) is prepared again under a new id, its payment (refunded) made again, at
+        most FRESH_ID_ATTEMPTS ids in all; answers the creation last written and its outcome."""
+        for _ in range(FRESH_ID_ATTEMPTS - 1):
+            if not isinstance(outcome, _IdTaken):
+                break
+            logger.warning("a fresh enrolment id was taken; drawing another", extra={"id": creation.enrolment.id})
+            if COUPON_WRITE in creation.settlement.writes:
+                gathered.coupon_uses -= 1  # the refused creation's coupon use was never written
+            redone = again(creation)
+            if isinstance(redone, int):
+                return creation, redone  # an active enrolment meanwhile
+            creation = redone
+            [outcome] = self._create([creation])
+        return creation, outcome
+
     def _refused(
         self, creation: Creation, refused: dict[str, dict[str, Any] | None], canceled: TransactionCanceled
     ) -> int | Exception:
         refund(
             self.table, self.gateway, creation.settlement, creation.enrolment.id, actor=creation.enrolment.created_by
         )
-        if canceled.is_conflict:
-            error: PlanhubError = ConcurrentModification("Concurrent requests got in the way; try again")
+        if set(refused) == {"enrolment"}:  # only the new enrolment's attribute_not_exists: its id is taken
+            error: PlanhubError = _IdTaken(f"Enrolment id {creation.enrolment.id} was taken meanwhile; try again")
+        elif canceled.is_conflict:
+            error = ConcurrentModification("Concurrent requests got in the way; try again")
         else:
             try:
                 return creation_refused(refused, creation.request, creation.enrolment, creation.payment)

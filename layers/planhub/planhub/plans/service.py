@@ -17,7 +17,6 @@ from planhub import events
 from planhub.auth.claims import Claims
 from planhub.errors import ConcurrentModification, Conflict, InvalidInput, NotFound, PlanhubError
 from planhub.events import DomainEvent, EventType
-from planhub.ids import new_numeric_id
 from planhub.observability import logger
 from planhub.plans import permissions
 from planhub.plans.assignment import (
@@ -54,6 +53,8 @@ from planhub.records.user import User
 from planhub.settings import TableEnvironment
 from planhub.storage import Delete, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
 from planhub.storage import keys as table_keys
+from planhub.storage.fresh_ids import created_with_fresh_id
+from planhub.storage.keys import Key
 from planhub.storage.table import TRANSACTION_LIMIT
 
 ATTEMPTS = 3  # decisions per assignment when concurrent changes keep cancelling it
@@ -315,31 +316,36 @@ class PlanService:
         lo = require_assignable(context.lo, lo_id, portal.id)
         if context.group is None:
             raise NotFound(f"Group {group_id} not found in portal {portal.id}")
-        group_plan = GroupPlan(
-            id=new_numeric_id(),
-            portal_id=portal.id,
-            group_id=group_id,
-            lo_id=lo.id,
-            due_date=body.due_date,
-            notify=body.notify,
-            note=body.note,
-            assigner_id=claims.sub,
-            excluded_user_id=claims.sub if body.exclude_self else None,
-            created_at=now_utc(),
-        )
-        active = GroupActivePlan(group_plan_id=group_plan.id, portal_id=portal.id, group_id=group_id, lo_id=lo.id)
-        event = DomainEvent.of(
-            EventType.GROUP_PLAN_ASSIGNED,
-            {
-                "group_plan": group_plan.model_dump(mode="json"),
-                "learning_object": {"id": lo.id, "title": lo.title, "type": str(lo.type)},
-                "portal": {"id": portal.id, "name": portal.name, "title": portal.title or portal.name},
-            },
-            actor=claims.sub,
-        )
-        # The group's active assignment of this LO is replaced by the newest one.
-        self.table.transact([Put(group_plan.to_item(), not_exists()), Put(active.to_item()), events.record(event)])
-        return PlanCreated(id=str(group_plan.id))
+        created_at = now_utc()
+
+        def create(group_plan_id: int) -> tuple[list[Write], Key]:
+            group_plan = GroupPlan(
+                id=group_plan_id,
+                portal_id=portal.id,
+                group_id=group_id,
+                lo_id=lo.id,
+                due_date=body.due_date,
+                notify=body.notify,
+                note=body.note,
+                assigner_id=claims.sub,
+                excluded_user_id=claims.sub if body.exclude_self else None,
+                created_at=created_at,
+            )
+            active = GroupActivePlan(group_plan_id=group_plan.id, portal_id=portal.id, group_id=group_id, lo_id=lo.id)
+            event = DomainEvent.of(
+                EventType.GROUP_PLAN_ASSIGNED,
+                {
+                    "group_plan": group_plan.model_dump(mode="json"),
+                    "learning_object": {"id": lo.id, "title": lo.title, "type": str(lo.type)},
+                    "portal": {"id": portal.id, "name": portal.name, "title": portal.title or portal.name},
+                },
+                actor=claims.sub,
+            )
+            # The group's active assignment of this LO is replaced by the newest one.
+            writes: list[Write] = [Put(group_plan.to_item(), not_exists()), Put(active.to_item()), events.record(event)]
+            return writes, group_plan.keys()
+
+        return PlanCreated(id=str(created_with_fresh_id(self.table, create)))
 
     def group_assignment(self, claims: Claims, group_plan_id: str) -> GroupAssignmentProgress:
         """How far the fan-out got. Each member is counted once: assigned (a plan of this
