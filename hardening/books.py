@@ -24,14 +24,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 if TYPE_CHECKING:
-    from hardening.world import World
+    from planhub_local.gateway import HttpResponse
 
 PLAN_PLAYS = "/api/plan-plays"
 COMPLETED = "completed"
+
+
+class Caller(Protocol):
+    """What `reconcile` asks of the world (hardening.world.World): staff requests through the gateway."""
+
+    def call(
+        self, actor: str, method: str, path: str, body: Any = None, *, raw: bytes | str | None = None
+    ) -> HttpResponse: ...
+
+    def ok(self, actor: str, method: str, path: str, body: Any = None) -> Any: ...
 
 
 @dataclass
@@ -101,7 +111,7 @@ class Books:
 
     # --- after draining --------------------------------------------------------------------------
 
-    def reconcile(self, world: World) -> dict[str, int]:
+    def reconcile(self, world: Caller) -> dict[str, int]:
         """Differences between the books and what the API stored, summed over the clients
         (each row is zero when nothing was lost or doubled); `details` names the clients."""
         found = dict.fromkeys((CREDITS_OFF, ACTIVITIES_OFF, BALANCE_OFF), 0)
