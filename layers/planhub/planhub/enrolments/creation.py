@@ -24,6 +24,7 @@ from planhub.enrolments.payments import (
     Settlement,
     credit_token_refusal,
 )
+from planhub.enrolments.writes import LabelledWrites
 from planhub.errors import (
     ConcurrentModification,
     Forbidden,
@@ -73,18 +74,6 @@ class NewEnrolment:
             data=item.data,
             re_enrol=item.reEnrol,
         )
-
-
-class LabelledWrites:
-    """A change's writes, each with a label, to tell which one a cancellation refused (see CreationBatch)."""
-
-    def __init__(self) -> None:
-        self.labels: list[str] = []
-        self.writes: list[Write] = []
-
-    def add(self, label: str, write: Write) -> None:
-        self.labels.append(label)
-        self.writes.append(write)
 
 
 @dataclass
@@ -316,6 +305,3 @@ def creation_refused(
     if "archive" in refused:
         raise ConcurrentModification("The enrolment to re-enrol was archived meanwhile; try again")
     raise ConcurrentModification(f"The enrolment could not be written ({', '.join(sorted(refused))}); try again")
-
-
-# --- records and events ------------------------------------------------------------------

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import functools
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from planhub import conditional, events
@@ -24,7 +23,6 @@ from planhub.enrolments.creation import (
     Creation,
     CreationBatch,
     Gathered,
-    LabelledWrites,
     NewEnrolment,
     active_ref,
     checked_creation,
@@ -37,9 +35,7 @@ from planhub.enrolments.models import (
     OPEN_STATUSES,
     CreatableStatus,
     Enrolment,
-    EnrolmentChange,
     EnrolmentChangeView,
-    EnrolmentChild,
     EnrolmentCreateBody,
     EnrolmentHistoryPage,
     EnrolmentId,
@@ -59,6 +55,18 @@ from planhub.enrolments.payments import (
 )
 from planhub.enrolments.plan_link import link_active_plan
 from planhub.enrolments.repository import EnrolmentRepository
+from planhub.enrolments.writes import (
+    TRANSACTION_ATTEMPTS,
+    UNARCHIVED,
+    LabelledWrites,
+    as_json,
+    child_record,
+    completed_event,
+    event_fields,
+    history_entry,
+    transact,
+    utc_now,
+)
 from planhub.errors import (
     ConcurrentModification,
     Conflict,
@@ -82,7 +90,6 @@ from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
 from planhub.storage.table import TRANSACTION_LIMIT
 
-TRANSACTION_ATTEMPTS = 3  # when only a TransactionConflict got in the way
 MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
 ROLL_UP_CONSUMER = "enrolment-completion-roll-up"
 
@@ -100,21 +107,6 @@ _UPDATE_ATTRIBUTES = {
     "data": "data",
 }
 _REQUEST_NAMES = {"pass_": "pass"}
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _text(moment: datetime) -> str:
-    """Fixed-width UTC text, so that history items sort by time."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return value
 
 
 class EnrolmentService:
@@ -275,7 +267,7 @@ class EnrolmentService:
         context = checked_creation(claims, gathered, learner, request, payment)
         if context.active_id is not None and not request.re_enrol:
             return context.active_id
-        now = _now()
+        now = utc_now()
         enrolment_id = new_numeric_id()
         settlement = settle(
             self.gateway,
@@ -314,21 +306,22 @@ class EnrolmentService:
         if context.active_id is not None:
             writes.add("archive", _archive(context.active_id, enrolment, claims.sub, now))
         writes.add(
-            "history", Put(_change(enrolment.id, claims.sub, None, enrolment.status, note=None, now=now).to_item())
+            "history",
+            Put(history_entry(enrolment.id, claims.sub, None, enrolment.status, note=None, now=now).to_item()),
         )
         if context.parent is not None:
-            writes.add("child", Put(_child_record(enrolment).to_item()))
+            writes.add("child", Put(child_record(enrolment).to_item()))
             if context.parent.id != context.active_id:  # else the archive's own condition checks it
                 # Read before the transaction, so checked again in it: a parent archived meanwhile
                 # (re-enrolled) must not be given a child.
-                writes.add("parent", Check(table_keys.enrolment(context.parent.id), _UNARCHIVED))
+                writes.add("parent", Check(table_keys.enrolment(context.parent.id), UNARCHIVED))
         if plan_link is not None:
             writes.add("plan", plan_link.write)
         for label, write in settlement.writes.items():
             writes.add(label, write)
         # The email templates' vocabulary (planhub.notifications) besides the enrolment's own fields.
         created = {
-            **_event_fields(enrolment),
+            **event_fields(enrolment),
             "status": enrolment.status.value,
             "plan_id": enrolment.plan_id,
             "notify": notify,
@@ -337,8 +330,8 @@ class EnrolmentService:
             "enrolment": {
                 "id": enrolment.id,
                 "status": enrolment.status.value,
-                "due_date": _json(enrolment.due_date),
-                "start_date": _json(enrolment.start_date),
+                "due_date": as_json(enrolment.due_date),
+                "start_date": as_json(enrolment.start_date),
             },
             "recipient": {"user_id": context.learner.id, "email": context.learner.email, "name": context.learner.name},
             "learning_object": {"id": context.lo.id, "title": context.lo.title, "type": context.lo.type.value},
@@ -346,7 +339,7 @@ class EnrolmentService:
         }
         writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_CREATED, created, actor=claims.sub)))
         if enrolment.status is EnrolmentStatus.COMPLETED:
-            writes.add("event", events.record(_completed_event(enrolment, claims.sub)))
+            writes.add("event", events.record(completed_event(enrolment, claims.sub)))
         return Creation(request=request, payment=payment, enrolment=enrolment, settlement=settlement, writes=writes)
 
     def _create(self, creations: list[Creation]) -> list[int | Exception]:
@@ -433,17 +426,6 @@ class EnrolmentService:
             self._complete_chain(parent_id, claims.sub)
         return outcome
 
-    def _transact(self, writes: LabelledWrites) -> None:
-        """The transaction, retried when only a concurrent transaction got in its way."""
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                self.table.transact(writes.writes)
-                return
-            except TransactionCanceled as canceled:
-                if not canceled.is_conflict or attempt == TRANSACTION_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.02 * 2**attempt)
-
     # --- update ------------------------------------------------------------------------
 
     def update(
@@ -512,7 +494,7 @@ class EnrolmentService:
     def _write_update(
         self, claims: Claims, enrolment: Enrolment, changes: dict[str, Any], note: str | None, lo_check: Check | None
     ) -> None:
-        now = _now()
+        now = utc_now()
         to_status: EnrolmentStatus | None = changes.get("status")
         status_changes = to_status is not None and to_status != enrolment.status
         values = dict(changes)
@@ -543,7 +525,9 @@ class EnrolmentService:
         if status_changes:  # the user's lists order by status
             sets.append("GSI1SK = :gsi1sk")
             placeholders[":gsi1sk"] = after.index_keys()["GSI1SK"]
-        placeholders.update({":version": version, ":now": _json(now), ":expected": enrolment.version, ":false": False})
+        placeholders.update(
+            {":version": version, ":now": as_json(now), ":expected": enrolment.version, ":false": False}
+        )
         text = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         writes = LabelledWrites()
         writes.add(
@@ -560,21 +544,21 @@ class EnrolmentService:
             assert to_status is not None
             writes.add(
                 "history",
-                Put(_change(enrolment.id, claims.sub, enrolment.status, to_status, note=note, now=now).to_item()),
+                Put(history_entry(enrolment.id, claims.sub, enrolment.status, to_status, note=note, now=now).to_item()),
             )
             if enrolment.parent_enrolment_id is not None:
-                writes.add("child", Put(_child_record(after).to_item()))
+                writes.add("child", Put(child_record(after).to_item()))
         updated = {
-            **_event_fields(after),
-            "changes": {_field_name(a): _json(v) for a, v in sorted(values.items())},
+            **event_fields(after),
+            "changes": {_field_name(a): as_json(v) for a, v in sorted(values.items())},
             "from_status": enrolment.status.value,
             "to_status": after.status.value,
             "version": version,
         }
         writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_UPDATED, updated, actor=claims.sub)))
         if status_changes and to_status is EnrolmentStatus.COMPLETED:
-            writes.add("event", events.record(_completed_event(after, claims.sub)))
-        self._transact(writes)
+            writes.add("event", events.record(completed_event(after, claims.sub)))
+        transact(self.table, writes)
 
     def _after_refused_update(
         self, canceled: TransactionCanceled, read: Enrolment, changes: dict[str, Any], attempt: int
@@ -709,7 +693,7 @@ class EnrolmentService:
             raise Conflict(
                 f"Enrolment {enrolment_id} has {len(withdrawn) - 1} open descendants: withdraw some of them first"
             )
-        now = _now()
+        now = utc_now()
         writes = LabelledWrites()
         for archived in withdrawn:
             writes.add("enrolment", _withdrawal(archived, claims.sub, now))
@@ -720,10 +704,10 @@ class EnrolmentService:
                     Expression("enrolment_id = :enrolment", values={":enrolment": archived.id}),
                 ),
             )
-        data = {**_event_fields(enrolment), "withdrawn_enrolment_ids": [e.id for e in withdrawn]}
+        data = {**event_fields(enrolment), "withdrawn_enrolment_ids": [e.id for e in withdrawn]}
         writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_WITHDRAWN, data, actor=claims.sub)))
         try:
-            self._transact(writes)
+            transact(self.table, writes)
         except TransactionCanceled as canceled:
             raise ConcurrentModification(
                 f"Enrolment {enrolment_id} or one of its children changed meanwhile; read it again and retry"
@@ -776,7 +760,7 @@ class EnrolmentService:
         return None
 
     def _complete(self, parent: Enrolment, actor: str | None) -> Enrolment:
-        now = _now()
+        now = utc_now()
         version = parent.version + 1
         after = parent.model_copy(
             update={
@@ -797,7 +781,7 @@ class EnrolmentService:
                     names={"#status": "status"},
                     values={
                         ":completed": EnrolmentStatus.COMPLETED.value,
-                        ":now": _json(now),
+                        ":now": as_json(now),
                         ":version": version,
                         ":gsi1sk": after.index_keys()["GSI1SK"],
                     },
@@ -811,21 +795,23 @@ class EnrolmentService:
         note = "Every child enrolment is completed"
         writes.add(
             "history",
-            Put(_change(parent.id, actor, parent.status, EnrolmentStatus.COMPLETED, note=note, now=now).to_item()),
+            Put(
+                history_entry(parent.id, actor, parent.status, EnrolmentStatus.COMPLETED, note=note, now=now).to_item()
+            ),
         )
         if parent.parent_enrolment_id is not None:
-            writes.add("child", Put(_child_record(after).to_item()))
+            writes.add("child", Put(child_record(after).to_item()))
         updated = {
-            **_event_fields(after),
-            "changes": {"status": EnrolmentStatus.COMPLETED.value, "endDate": _json(after.end_date)},
+            **event_fields(after),
+            "changes": {"status": EnrolmentStatus.COMPLETED.value, "endDate": as_json(after.end_date)},
             "from_status": parent.status.value,
             "to_status": EnrolmentStatus.COMPLETED.value,
             "version": version,
             "rolled_up": True,
         }
         writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_UPDATED, updated, actor=actor)))
-        writes.add("event", events.record(_completed_event(after, actor)))
-        self._transact(writes)
+        writes.add("event", events.record(completed_event(after, actor)))
+        transact(self.table, writes)
         logger.info("enrolment completed by roll-up", extra={"enrolment_id": parent.id})
         return after
 
@@ -910,41 +896,6 @@ def _require_may_update(
         )
 
 
-def _change(
-    enrolment_id: int,
-    actor: str | None,
-    from_status: EnrolmentStatus | None,
-    to_status: EnrolmentStatus,
-    *,
-    note: str | None,
-    now: datetime,
-) -> EnrolmentChange:
-    return EnrolmentChange(
-        enrolment_id=enrolment_id,
-        change_id=uuid.uuid4().hex,
-        changed_at=_text(now),
-        changed_by=actor,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-    )
-
-
-def _child_record(enrolment: Enrolment) -> EnrolmentChild:
-    assert enrolment.parent_enrolment_id is not None
-    return EnrolmentChild(
-        parent_enrolment_id=enrolment.parent_enrolment_id,
-        lo_id=enrolment.lo_id,
-        enrolment_id=enrolment.id,
-        status=enrolment.status,
-    )
-
-
-_UNARCHIVED = Expression(
-    "attribute_exists(PK) AND (attribute_not_exists(archived) OR archived = :false)", values={":false": False}
-)
-
-
 def _archive(enrolment_id: int, replacement: Enrolment, actor: str, now: datetime) -> Update:
     """Archives a replaced enrolment (kept, never deleted), if nobody archived it first.
 
@@ -960,7 +911,7 @@ def _archive(enrolment_id: int, replacement: Enrolment, actor: str, now: datetim
             "version = version + :one, GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk",
             values={
                 ":true": True,
-                ":now": _json(now),
+                ":now": as_json(now),
                 ":actor": actor,
                 ":one": 1,
                 ":gsi1pk": index["GSI1PK"],
@@ -968,7 +919,7 @@ def _archive(enrolment_id: int, replacement: Enrolment, actor: str, now: datetim
                 ":gsi2sk": index["GSI2SK"],
             },
         ),
-        _UNARCHIVED,
+        UNARCHIVED,
     )
 
 
@@ -984,7 +935,7 @@ def _withdrawal(enrolment: Enrolment, actor: str, now: datetime) -> Update:
             "version = :version, GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk",
             values={
                 ":true": True,
-                ":now": _json(now),
+                ":now": as_json(now),
                 ":actor": actor,
                 ":version": enrolment.version + 1,
                 ":gsi1pk": index["GSI1PK"],
@@ -999,26 +950,10 @@ def _withdrawal(enrolment: Enrolment, actor: str, now: datetime) -> Update:
     )
 
 
-def _event_fields(enrolment: Enrolment) -> dict[str, Any]:
-    return {
-        "id": enrolment.id,
-        "portal_id": enrolment.portal_id,
-        "user_id": enrolment.user_id,
-        "lo_id": enrolment.lo_id,
-        "parent_enrolment_id": enrolment.parent_enrolment_id,
-        "parent_lo_id": enrolment.parent_lo_id,
-    }
-
-
-def _completed_event(enrolment: Enrolment, actor: str | None) -> DomainEvent:
-    data = {**_event_fields(enrolment), "end_date": _json(enrolment.end_date)}
-    return DomainEvent.of(EventType.ENROLMENT_COMPLETED, data, actor=actor)
-
-
 def _stored(value: Any) -> Any:
     if isinstance(value, EnrolmentStatus):
         return value.value
-    return _json(value)
+    return as_json(value)
 
 
 _ATTRIBUTE_FIELDS = {"start_date": "startDate", "end_date": "endDate", "due_date": "dueDate", "passed": "pass"}
