@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from planhub import conditional, events
+from planhub import events
 from planhub.auth.claims import Claims
 from planhub.enrolments import permissions
 from planhub.enrolments.creation import (
@@ -32,7 +32,6 @@ from planhub.enrolments.creation import (
     learner_keys,
 )
 from planhub.enrolments.models import (
-    OPEN_STATUSES,
     CreatableStatus,
     Enrolment,
     EnrolmentChangeView,
@@ -45,7 +44,6 @@ from planhub.enrolments.models import (
     EnrolmentUpdateBody,
     EnrolmentView,
     ItemOutcomes,
-    requested_status,
 )
 from planhub.enrolments.payments import (
     COUPON_WRITE,
@@ -55,6 +53,9 @@ from planhub.enrolments.payments import (
 )
 from planhub.enrolments.plan_link import link_active_plan
 from planhub.enrolments.repository import EnrolmentRepository
+from planhub.enrolments.roll_up import RollUp
+from planhub.enrolments.updating import Updating
+from planhub.enrolments.withdrawal import Withdrawing
 from planhub.enrolments.writes import (
     TRANSACTION_ATTEMPTS,
     UNARCHIVED,
@@ -64,49 +65,26 @@ from planhub.enrolments.writes import (
     completed_event,
     event_fields,
     history_entry,
-    transact,
     utc_now,
 )
 from planhub.errors import (
     ConcurrentModification,
-    Conflict,
     Forbidden,
-    InvalidInput,
     NotFound,
     PlanhubError,
-    PreconditionFailed,
 )
 from planhub.events import DomainEvent, EventType
 from planhub.events.idempotency import exactly_once
 from planhub.ids import new_numeric_id
-from planhub.observability import logger
 from planhub.payments import PaymentGateway, StripeGateway
-from planhub.records.learning_object import LearningObject, LoType
 from planhub.records.repository import RecordRepository
 from planhub.records.user import User
 from planhub.settings import TableEnvironment
-from planhub.storage import Check, Delete, Expression, Put, Table, TransactionCanceled, Update, not_exists
+from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update, not_exists
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
-from planhub.storage.table import TRANSACTION_LIMIT
 
-MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
 ROLL_UP_CONSUMER = "enrolment-completion-roll-up"
-
-# Request field names of the update seed -> attribute names of the stored enrolment.
-_UPDATE_ATTRIBUTES = {
-    "startDate": "start_date",
-    "endDate": "end_date",
-    "dueDate": "due_date",
-    "expectedCompletionDate": "due_date",
-    "status": "status",
-    "result": "result",
-    "pass_": "passed",
-    "duration": "duration",
-    "note": "note",
-    "data": "data",
-}
-_REQUEST_NAMES = {"pass_": "pass"}
 
 
 class EnrolmentService:
@@ -116,12 +94,9 @@ class EnrolmentService:
         self.records = RecordRepository(table)
         # The function's Stripe settings are read now, at import; the SDK on the first charge.
         self.gateway = gateway if gateway is not None else StripeGateway.from_environment()
-
-    @functools.cached_property
-    def _roll_up_once(self) -> Callable[..., None]:
-        # Built on first use: API functions never pay for the idempotency store.
-        once: Callable[..., None] = exactly_once(ROLL_UP_CONSUMER, self.table.name)(self._roll_up_event)
-        return once
+        self.roll_ups = RollUp(table, self.repository)
+        self.updates = Updating(table, self.repository, self.roll_ups)
+        self.withdrawing = Withdrawing(table, self.repository, self.records)
 
     @classmethod
     def from_environment(cls) -> EnrolmentService:
@@ -423,7 +398,7 @@ class EnrolmentService:
             raise outcome
         parent_id = creation.enrolment.parent_enrolment_id
         if recalculate and outcome == creation.enrolment.id and parent_id is not None:
-            self._complete_chain(parent_id, claims.sub)
+            self.roll_ups.complete_chain(parent_id, claims.sub)
         return outcome
 
     # --- update ------------------------------------------------------------------------
@@ -431,159 +406,8 @@ class EnrolmentService:
     def update(
         self, claims: Claims, enrolment_id: int, body: EnrolmentUpdateBody, *, if_match: tuple[str, ...] | None = None
     ) -> None:
-        """Applies the request's fields under the permission rules, never over a change it did not see.
-
-        A concurrent change that touched none of the request's fields is merged (the request is
-        checked and applied again on top of it); one that touched the same fields is a 409.
-        With `if_match` (the request's `If-Match` tags) nothing is merged: an enrolment whose
-        version the tags do not name, when read or when written, is a 412 and stays unchanged.
-        """
-        given, changes, requested = _requested_changes(body)
-        enrolment = self.repository.enrolment(enrolment_id)
-        to_status: EnrolmentStatus | None = changes.get("status")
-        lo: LearningObject | None = None
-        user: User | None = None
-        for attempt in range(MERGE_ATTEMPTS):
-            if enrolment.archived:
-                raise Conflict(f"Enrolment {enrolment_id} is archived: it no longer changes")
-            lo_check = None
-            if lo is None:
-                decided, lo_check = _decided_without_records(claims, enrolment, requested, to_status)
-                if not decided and (lo_check is None or not given):
-                    lo, user = self._lo_and_learner(claims, enrolment)
-            if lo is not None:
-                _require_may_update(claims, enrolment, user, lo, fields=requested, to_status=to_status)
-            if if_match is not None and not conditional.matches(if_match, enrolment.version):
-                raise PreconditionFailed(
-                    f"Enrolment {enrolment_id} is at version {enrolment.version} "
-                    f"({conditional.entity_tag(enrolment.version)}), not the one If-Match names; read it again"
-                )
-            if not given:
-                break
-            try:
-                self._write_update(claims, enrolment, changes, body.note if "note" in given else None, lo_check)
-                break
-            except TransactionCanceled as canceled:
-                if lo_check is not None and _LO_CHECK in canceled.failed_conditions() and not canceled.is_conflict:
-                    # The LO did not allow it: the item its check gave back says why, next round,
-                    # before any concurrent change to the enrolment is looked at (as a read LO was).
-                    lo = self._lo_of(enrolment, canceled.reasons[_LO_CHECK].item)
-                    continue
-                if if_match is not None and not canceled.is_conflict and 0 in canceled.failed_conditions():
-                    raise PreconditionFailed(
-                        f"Enrolment {enrolment_id} was changed meanwhile: If-Match no longer matches; read it again"
-                    ) from canceled
-                enrolment = self._after_refused_update(canceled, enrolment, changes, attempt)
-        if body.reCalculate and enrolment.parent_enrolment_id is not None:
-            self._complete_chain(enrolment.parent_enrolment_id, claims.sub)
-
-    def _lo_and_learner(self, claims: Claims, enrolment: Enrolment) -> tuple[LearningObject, User | None]:
-        """The LO (type, assessors) and, unless the caller is the learner, the learner (managers)."""
-        lo_key = table_keys.learning_object(enrolment.lo_id)
-        user_key = None if claims.sub == enrolment.user_id else table_keys.user(enrolment.portal_id, enrolment.user_id)
-        found = self.table.found([lo_key, user_key])
-        user_item = found.get(user_key)
-        return self._lo_of(enrolment, found.get(lo_key)), User.from_item(user_item) if user_item else None
-
-    @staticmethod
-    def _lo_of(enrolment: Enrolment, item: dict[str, Any] | None) -> LearningObject:
-        if item is None:
-            raise NotFound(f"Learning object {enrolment.lo_id} of enrolment {enrolment.id} not found")
-        return LearningObject.from_item(item)
-
-    def _write_update(
-        self, claims: Claims, enrolment: Enrolment, changes: dict[str, Any], note: str | None, lo_check: Check | None
-    ) -> None:
-        now = utc_now()
-        to_status: EnrolmentStatus | None = changes.get("status")
-        status_changes = to_status is not None and to_status != enrolment.status
-        values = dict(changes)
-        if (
-            status_changes
-            and to_status is EnrolmentStatus.COMPLETED
-            and values.get("end_date", enrolment.end_date) is None
-        ):
-            values["end_date"] = now  # completing sets endDate if absent
-        if (
-            status_changes
-            and to_status is EnrolmentStatus.IN_PROGRESS
-            and values.get("start_date", enrolment.start_date) is None
-        ):
-            values["start_date"] = now  # moved in progress without a start date: it starts now
-        version = enrolment.version + 1
-        after = enrolment.model_copy(update={**values, "version": version, "updated_at": now})
-
-        sets, removes, names, placeholders = [], [], {}, {}
-        for index, (attribute, value) in enumerate(sorted(values.items())):
-            names[f"#a{index}"] = attribute
-            if value is None:
-                removes.append(f"#a{index}")
-            else:
-                sets.append(f"#a{index} = :v{index}")
-                placeholders[f":v{index}"] = _stored(value)
-        sets += ["version = :version", "updated_at = :now"]
-        if status_changes:  # the user's lists order by status
-            sets.append("GSI1SK = :gsi1sk")
-            placeholders[":gsi1sk"] = after.index_keys()["GSI1SK"]
-        placeholders.update(
-            {":version": version, ":now": as_json(now), ":expected": enrolment.version, ":false": False}
-        )
-        text = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        writes = LabelledWrites()
-        writes.add(
-            "enrolment",
-            Update(
-                table_keys.enrolment(enrolment.id),
-                Expression(text, names=names, values=placeholders),
-                Expression("version = :expected AND (attribute_not_exists(archived) OR archived = :false)"),
-            ),
-        )
-        if lo_check is not None:
-            writes.add("lo", lo_check)  # at _LO_CHECK
-        if status_changes:
-            assert to_status is not None
-            writes.add(
-                "history",
-                Put(history_entry(enrolment.id, claims.sub, enrolment.status, to_status, note=note, now=now).to_item()),
-            )
-            if enrolment.parent_enrolment_id is not None:
-                writes.add("child", Put(child_record(after).to_item()))
-        updated = {
-            **event_fields(after),
-            "changes": {_field_name(a): as_json(v) for a, v in sorted(values.items())},
-            "from_status": enrolment.status.value,
-            "to_status": after.status.value,
-            "version": version,
-        }
-        writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_UPDATED, updated, actor=claims.sub)))
-        if status_changes and to_status is EnrolmentStatus.COMPLETED:
-            writes.add("event", events.record(completed_event(after, claims.sub)))
-        transact(self.table, writes)
-
-    def _after_refused_update(
-        self, canceled: TransactionCanceled, read: Enrolment, changes: dict[str, Any], attempt: int
-    ) -> Enrolment:
-        """The enrolment to try again on, or the error when the concurrent change overlaps ours."""
-        if canceled.is_conflict:
-            raise ConcurrentModification(f"Enrolment {read.id} is being changed concurrently; try again") from canceled
-        if 0 not in canceled.failed_conditions():
-            raise canceled
-        stored = canceled.reasons[0].item
-        if stored is None:
-            raise NotFound(f"Enrolment {read.id} not found")
-        current = Enrolment.from_item(stored)
-        if current.archived:
-            raise Conflict(f"Enrolment {read.id} is archived: it no longer changes")
-        touched = set(changes) | ({"status", "end_date", "start_date"} if "status" in changes else set())
-        before, now = read.model_dump(), current.model_dump()
-        changed = {name for name in before if before[name] != now[name]} - {"version", "updated_at"}
-        if changed & touched or attempt == MERGE_ATTEMPTS - 1:
-            raise ConcurrentModification(
-                f"Enrolment {read.id} was changed by someone else meanwhile ({', '.join(sorted(changed & touched))}); "
-                "read it again and retry"
-            )
-        logger.info("merging a concurrent change", extra={"enrolment_id": read.id, "changed": sorted(changed)})
-        return current
+        """Applies the request's fields under the permission rules, never over a change it did not see."""
+        self.updates.apply(claims, enrolment_id, body, if_match=if_match)
 
     # --- read --------------------------------------------------------------------------
 
@@ -656,62 +480,14 @@ class EnrolmentService:
     def _require_may_see(self, claims: Claims, enrolment: Enrolment) -> None:
         if permissions.may_see_without_records(claims, enrolment):
             return
-        lo, user = self._lo_and_learner(claims, enrolment)
+        lo, user = self.repository.deciding_records(enrolment, with_learner=claims.sub != enrolment.user_id)
         permissions.require_may_see(permissions.capacities(claims, enrolment, user, lo))
 
     # --- withdraw ------------------------------------------------------------------------
 
     def withdraw(self, claims: Claims, enrolment_id: int) -> None:
-        """Archives the enrolment and its open descendants in one transaction (docs/product.md "Everyday operations").
-
-        Completed enrolments stay: the addressed one is a 409, a completed child is kept as
-        the record of what was done. One strongly consistent Query per enrolment of the tree
-        (the enrolment with its child records), then one transaction that holds if none of
-        them changed meanwhile.
-        """
-        family = self.repository.family(enrolment_id)
-        enrolment = family.parent
-        if enrolment is None:
-            raise NotFound(f"Enrolment {enrolment_id} not found")
-        if not permissions.may_withdraw_without_records(claims, enrolment):
-            user = self.records.find_user(enrolment.portal_id, enrolment.user_id)
-            permissions.require_may_withdraw(claims, enrolment, user)
-        if enrolment.archived:
-            raise Conflict(f"Enrolment {enrolment_id} is archived already")
-        if enrolment.status is EnrolmentStatus.COMPLETED:
-            raise Conflict(f"Enrolment {enrolment_id} is completed: it stays (re-enrol instead)")
-        withdrawn = [enrolment]
-        pending = [child.enrolment_id for child in family.children.values()]
-        while pending:
-            child_family = self.repository.family(pending.pop())
-            child = child_family.parent
-            if child is None or child.archived or child.status is EnrolmentStatus.COMPLETED:
-                continue
-            withdrawn.append(child)
-            pending.extend(grandchild.enrolment_id for grandchild in child_family.children.values())
-        if 2 * len(withdrawn) + 1 > TRANSACTION_LIMIT:
-            raise Conflict(
-                f"Enrolment {enrolment_id} has {len(withdrawn) - 1} open descendants: withdraw some of them first"
-            )
-        now = utc_now()
-        writes = LabelledWrites()
-        for archived in withdrawn:
-            writes.add("enrolment", _withdrawal(archived, claims.sub, now))
-            writes.add(
-                "active",
-                Delete(
-                    table_keys.active_enrolment(archived.portal_id, archived.user_id, archived.lo_id),
-                    Expression("enrolment_id = :enrolment", values={":enrolment": archived.id}),
-                ),
-            )
-        data = {**event_fields(enrolment), "withdrawn_enrolment_ids": [e.id for e in withdrawn]}
-        writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_WITHDRAWN, data, actor=claims.sub)))
-        try:
-            transact(self.table, writes)
-        except TransactionCanceled as canceled:
-            raise ConcurrentModification(
-                f"Enrolment {enrolment_id} or one of its children changed meanwhile; read it again and retry"
-            ) from canceled
+        """Archives the enrolment and its open descendants in one transaction."""
+        self.withdrawing.withdraw(claims, enrolment_id)
 
     # --- completion roll-up ------------------------------------------------------------
 
@@ -722,178 +498,18 @@ class EnrolmentService:
         """
         self._roll_up_once(event=event.model_dump(mode="json"))
 
+    @functools.cached_property
+    def _roll_up_once(self) -> Callable[..., None]:
+        # Built on first use: API functions never pay for the idempotency store.
+        once: Callable[..., None] = exactly_once(ROLL_UP_CONSUMER, self.table.name)(self._roll_up_event)
+        return once
+
     def _roll_up_event(self, event: dict[str, Any]) -> None:
+        # Stays a method of this class: Powertools keys the records of events already rolled
+        # up by the method's qualified name, which moving it would change.
         parent_id = event.get("data", {}).get("parent_enrolment_id")
         if parent_id is not None:
-            self._complete_when_children_are(int(parent_id), event.get("actor"))
-
-    def _complete_chain(self, parent_id: int | None, actor: str | None) -> None:
-        """Within the request (`reCalculate=1`): up the whole chain, as far as it completes."""
-        while parent_id is not None:
-            completed = self._complete_when_children_are(parent_id, actor)
-            parent_id = completed.parent_enrolment_id if completed else None
-
-    def _complete_when_children_are(self, parent_id: int, actor: str | None) -> Enrolment | None:
-        """Completes the parent when every child LO has a completed child enrolment; answers it if so."""
-        lo: LearningObject | None = None
-        for _ in range(TRANSACTION_ATTEMPTS):
-            family = self.repository.family(parent_id)
-            parent = family.parent
-            if parent is None or parent.archived or parent.status not in OPEN_STATUSES:
-                return None
-            if lo is None:
-                lo_item = self.table.get(table_keys.learning_object(parent.lo_id))
-                if lo_item is None:
-                    return None
-                lo = LearningObject.from_item(lo_item)
-            done = all(
-                (child := family.children.get(lo_id)) is not None and child.status is EnrolmentStatus.COMPLETED
-                for lo_id in lo.children
-            )
-            if not lo.children or not done:
-                return None
-            try:
-                return self._complete(parent, actor)
-            except TransactionCanceled as canceled:
-                if canceled.failed_conditions() != [0] and not canceled.is_conflict:
-                    raise
-        return None
-
-    def _complete(self, parent: Enrolment, actor: str | None) -> Enrolment:
-        now = utc_now()
-        version = parent.version + 1
-        after = parent.model_copy(
-            update={
-                "status": EnrolmentStatus.COMPLETED,
-                "end_date": parent.end_date or now,
-                "version": version,
-                "updated_at": now,
-            }
-        )
-        writes = LabelledWrites()
-        writes.add(
-            "enrolment",
-            Update(
-                table_keys.enrolment(parent.id),
-                Expression(
-                    "SET #status = :completed, end_date = if_not_exists(end_date, :now), "
-                    "version = :version, updated_at = :now, GSI1SK = :gsi1sk",
-                    names={"#status": "status"},
-                    values={
-                        ":completed": EnrolmentStatus.COMPLETED.value,
-                        ":now": as_json(now),
-                        ":version": version,
-                        ":gsi1sk": after.index_keys()["GSI1SK"],
-                    },
-                ),
-                Expression(
-                    "version = :expected AND (attribute_not_exists(archived) OR archived = :false)",
-                    values={":expected": parent.version, ":false": False},
-                ),
-            ),
-        )
-        note = "Every child enrolment is completed"
-        writes.add(
-            "history",
-            Put(
-                history_entry(parent.id, actor, parent.status, EnrolmentStatus.COMPLETED, note=note, now=now).to_item()
-            ),
-        )
-        if parent.parent_enrolment_id is not None:
-            writes.add("child", Put(child_record(after).to_item()))
-        updated = {
-            **event_fields(after),
-            "changes": {"status": EnrolmentStatus.COMPLETED.value, "endDate": as_json(after.end_date)},
-            "from_status": parent.status.value,
-            "to_status": EnrolmentStatus.COMPLETED.value,
-            "version": version,
-            "rolled_up": True,
-        }
-        writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_UPDATED, updated, actor=actor)))
-        writes.add("event", events.record(completed_event(after, actor)))
-        transact(self.table, writes)
-        logger.info("enrolment completed by roll-up", extra={"enrolment_id": parent.id})
-        return after
-
-
-def _requested_changes(body: EnrolmentUpdateBody) -> tuple[set[str], dict[str, Any], set[str]]:
-    """The fields given, the attribute changes they make, and the fields as the request names them."""
-    given = body.model_fields_set - {"reCalculate"}
-    if not given and not body.reCalculate:
-        raise InvalidInput("Nothing to update: give at least one field")
-    if "status" in given and body.status is None:
-        raise InvalidInput("status: must not be null")
-    # `expectedCompletionDate` is the deprecated alias of `dueDate`: when both are sent (the
-    # seed's own example does), `dueDate` wins (docs/product.md "Enrolments").
-    alias_overruled = {"expectedCompletionDate"} if "dueDate" in given else set()
-    changes = {_UPDATE_ATTRIBUTES[name]: getattr(body, name) for name in given - alias_overruled}
-    if "status" in changes:
-        changes["status"] = requested_status(body.status) if body.status else None
-    return given, changes, {_REQUEST_NAMES.get(name, name) for name in given}
-
-
-_LO_CHECK = 1  # where an update's check of the LO goes in its transaction, after the enrolment's update
-
-
-def _decided_without_records(
-    claims: Claims, enrolment: Enrolment, fields: set[str], to_status: EnrolmentStatus | None
-) -> tuple[bool, Check | None]:
-    """Whether the claims alone allow the update; if not, the LO check that would, when only the
-    LO can decide (the caller is the learner, so the learner's managers are not in play).
-
-    Neither: the LO and the learner's record are read (they may make the caller the learner's
-    manager or the LO's assessor), or no LO allows it and the LO is read to say why.
-    """
-    every_type = frozenset(LoType)
-    plain = permissions.lo_types_allowing(claims, enrolment, fields, to_status, assessor=False)
-    if plain == every_type:
-        return True, None
-    if claims.sub != enrolment.user_id:
-        return False, None
-    assessed = permissions.lo_types_allowing(claims, enrolment, fields, to_status, assessor=True)
-    if not assessed:
-        return False, None
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {":caller": claims.sub}
-
-    def of_type(types: frozenset[LoType], prefix: str) -> str:
-        names["#type"] = "type"
-        placeholders = []
-        for index, lo_type in enumerate(sorted(types)):
-            values[f":{prefix}{index}"] = lo_type.value
-            placeholders.append(f":{prefix}{index}")
-        return f"#type IN ({', '.join(placeholders)})"
-
-    alternatives = [of_type(plain, "plain")] if plain else []
-    among_assessors = "contains(assessors, :caller)"
-    if assessed != every_type:
-        among_assessors = f"({among_assessors} AND {of_type(assessed, 'assessed')})"
-    alternatives.append(among_assessors)
-    condition = Expression(f"attribute_exists(PK) AND ({' OR '.join(alternatives)})", names=names, values=values)
-    return False, Check(table_keys.learning_object(enrolment.lo_id), condition)
-
-
-def _require_may_update(
-    claims: Claims,
-    enrolment: Enrolment,
-    user: User | None,
-    lo: LearningObject,
-    *,
-    fields: set[str],
-    to_status: EnrolmentStatus | None,
-) -> None:
-    found = permissions.capacities(claims, enrolment, user, lo)
-    permissions.require_may_see(found)
-    permissions.require_may_set(found, fields)
-    if (
-        to_status is not None
-        and to_status != enrolment.status
-        and not permissions.may_change_status(found, enrolment.status, to_status, lo.type)
-    ):
-        raise Forbidden(
-            f"You may not change the status of this {lo.type.value} enrolment "
-            f"from {enrolment.status.value} to {to_status.value}"
-        )
+            self.roll_ups.complete_when_children_are(int(parent_id), event.get("actor"))
 
 
 def _archive(enrolment_id: int, replacement: Enrolment, actor: str, now: datetime) -> Update:
@@ -921,44 +537,3 @@ def _archive(enrolment_id: int, replacement: Enrolment, actor: str, now: datetim
         ),
         UNARCHIVED,
     )
-
-
-def _withdrawal(enrolment: Enrolment, actor: str, now: datetime) -> Update:
-    """Archives an enrolment withdrawn as it was read (its version), moving it to the user's archived lists."""
-    index = table_keys.enrolment_archived_index_keys(
-        enrolment.portal_id, enrolment.user_id, enrolment.lo_id, enrolment.id
-    )
-    return Update(
-        table_keys.enrolment(enrolment.id),
-        Expression(
-            "SET archived = :true, archived_at = :now, archived_by = :actor, updated_at = :now, "
-            "version = :version, GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk",
-            values={
-                ":true": True,
-                ":now": as_json(now),
-                ":actor": actor,
-                ":version": enrolment.version + 1,
-                ":gsi1pk": index["GSI1PK"],
-                ":gsi2pk": index["GSI2PK"],
-                ":gsi2sk": index["GSI2SK"],
-            },
-        ),
-        Expression(
-            "version = :expected AND (attribute_not_exists(archived) OR archived = :false)",
-            values={":expected": enrolment.version, ":false": False},
-        ),
-    )
-
-
-def _stored(value: Any) -> Any:
-    if isinstance(value, EnrolmentStatus):
-        return value.value
-    return as_json(value)
-
-
-_ATTRIBUTE_FIELDS = {"start_date": "startDate", "end_date": "endDate", "due_date": "dueDate", "passed": "pass"}
-
-
-def _field_name(attribute: str) -> str:
-    """An attribute's name as the update seed calls the field."""
-    return _ATTRIBUTE_FIELDS.get(attribute, attribute)
