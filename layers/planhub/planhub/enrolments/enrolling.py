@@ -89,11 +89,11 @@ class Enrolling:
         if gathered.student is not None:
             permissions.require_may_enrol(claims, gathered.portal.id, gathered.student)
         payment = Payment.for_single(body.paymentMethod, body.coupon, body.paymentOptions)
-        prepared = self._prepared(claims, gathered, gathered.student, request, payment, notify=body.notify)
-        if isinstance(prepared, int):
-            return EnrolmentId(id=prepared)  # the active enrolment
-        [outcome] = self._write([prepared])
-        return EnrolmentId(id=self._answer(claims, prepared, outcome, recalculate=body.reCalculate))
+        paid = self._decide_and_settle(claims, gathered, gathered.student, request, payment, notify=body.notify)
+        if isinstance(paid, int):
+            return EnrolmentId(id=paid)  # the active enrolment
+        [outcome] = self._write([paid])
+        return EnrolmentId(id=self._answer(claims, paid, outcome, recalculate=body.reCalculate))
 
     def enrol_many(
         self, claims: Claims, instance: str, body: EnrolmentsCreateBody, *, student_email: str | None = None
@@ -119,14 +119,14 @@ class Enrolling:
             outcomes[item.loId] = {}  # answered in the request's order
             try:
                 payment = Payment.for_item(item.loId, body.paymentMethod, body.coupon, body.paymentOptions)
-                prepared = self._prepared(claims, gathered, learner, request, payment, notify=body.notify)
+                paid = self._decide_and_settle(claims, gathered, learner, request, payment, notify=body.notify)
             except Exception as error:  # noqa: BLE001 - the other items' outcomes must still be answered
                 outcomes[item.loId] = failed_item(item.loId, error)
                 continue
-            if isinstance(prepared, int):
-                outcomes[item.loId] = {"200": {"id": prepared}}  # the active enrolment
+            if isinstance(paid, int):
+                outcomes[item.loId] = {"200": {"id": paid}}  # the active enrolment
             else:
-                creations.append((item.loId, prepared))
+                creations.append((item.loId, paid))
         # With reCalculate, each item's parents are completed (or not) before the next item is
         # written, as when the items come one by one: a later item may be a child they count.
         together = [[c] for c in creations] if body.reCalculate else [creations]
@@ -187,7 +187,7 @@ class Enrolling:
 
     # --- 2. decide and 3. settle, per item ---
 
-    def _prepared(
+    def _decide_and_settle(
         self,
         claims: Claims,
         gathered: Gathered,

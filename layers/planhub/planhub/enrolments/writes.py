@@ -35,7 +35,7 @@ def as_json(value: Any) -> Any:
 
 
 class LabelledWrites:
-    """A change's writes, each with a label, to tell which one a cancellation refused (see CreationBatch)."""
+    """A change's writes, each with a label, to tell which one a cancellation refused (see enrolling.CreationBatch)."""
 
     def __init__(self) -> None:
         self.labels: list[str] = []
