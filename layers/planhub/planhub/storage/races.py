@@ -6,9 +6,9 @@ version, a failed condition handing back the stored item), the service decides a
 what is stored now, a bounded number of times, and then answers the caller's 409
 (`ConcurrentModification`). The loop stays the caller's own `for`, so what it carries from
 one attempt to the next (the stored item a failed condition handed back, a fresh snapshot)
-is plain local variables:
+is plain local variables, and its 409 follows the loop:
 
-    for attempt in races.attempts(ATTEMPTS, exhausted=lambda: ConcurrentModification("...; try again")):
+    for attempt in races.attempts(ATTEMPTS):
         holdings = read()
         try:
             table.transact(decide(holdings))
@@ -16,6 +16,7 @@ is plain local variables:
             attempt.lost("assignment raced a concurrent change; deciding again", canceled)
             continue
         return outcome
+    raise ConcurrentModification("The plan kept changing meanwhile; try again")
 
 An attempt ends in one of two ways:
 
@@ -25,10 +26,9 @@ An attempt ends in one of two ways:
   attempt's number and the reasons (the cancellation codes), optionally pauses, and lets
   the loop go on.
 
-After the last attempt is lost the loop raises `exhausted()` (caused by the last lost race's
-error), or, with `exhausted=None`, simply ends, for a caller that answers something else
-then. An attempt that ends without either is a mistake in the caller (a retry nobody can
-see in the logs) and raises `RuntimeError`.
+So the loop ends by itself only after `limit` lost races, where the caller raises its 409
+(or answers whatever its exhaustion means). An attempt that ends neither way is a mistake in
+the caller (a retry nobody can see in the logs) and raises `RuntimeError`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ class Attempt:
         self.number = number
         self.of = of
         self._sleep = sleep
-        self.lost_to: BaseException | None = None
         self.was_lost = False
 
     @property
@@ -69,7 +68,6 @@ class Attempt:
         (a `TransactionCanceled`'s codes, another error's type name, or the given strings)
         beside `context`, then pauses `pause` seconds unless no attempt follows."""
         self.was_lost = True
-        self.lost_to = because if isinstance(because, BaseException) else None
         logger.info(
             message,
             extra={"attempt": self.number, "attempts": self.of, "reasons": reasons_of(because), **context},
@@ -78,26 +76,17 @@ class Attempt:
             self._sleep(pause)
 
 
-def attempts(
-    limit: int,
-    *,
-    exhausted: Callable[[], BaseException] | None,
-    sleep: Sleep = time.sleep,
-) -> Iterator[Attempt]:
-    """Up to `limit` attempts; after the last one lost, raises `exhausted()` (None: the loop ends)."""
+def attempts(limit: int, *, sleep: Sleep = time.sleep) -> Iterator[Attempt]:
+    """Up to `limit` attempts, the next one only after the previous was `lost`."""
     if limit < 1:
         raise ValueError(f"at least one attempt, not {limit}")
-    last: Attempt | None = None
     for number in range(1, limit + 1):
-        last = Attempt(number, limit, sleep)
-        yield last
-        if not last.was_lost:
+        attempt = Attempt(number, limit, sleep)
+        yield attempt
+        if not attempt.was_lost:
             raise RuntimeError(
                 f"attempt {number} of {limit} ended with neither a result nor a lost race: call attempt.lost(...)"
             )
-    if exhausted is not None:
-        assert last is not None
-        raise exhausted() from last.lost_to
 
 
 def reasons_of(because: BaseException | Iterable[str] | None) -> list[str]:
