@@ -109,6 +109,10 @@ def test_a_pause_is_taken_between_attempts_never_after_the_last(log: Log) -> Non
 def test_reasons_name_a_cancellations_codes_or_another_errors_type() -> None:
     assert races.reasons_of(conflict()) == ["None", "TransactionConflict"]
     assert races.reasons_of(KeyError("k")) == ["KeyError"]
+    try:
+        raise KeyError("stored differs") from conflict()
+    except KeyError as raised_from_a_cancellation:
+        assert races.reasons_of(raised_from_a_cancellation) == ["None", "TransactionConflict"]
     assert races.reasons_of(["StaleVersion"]) == ["StaleVersion"]
     assert races.reasons_of(None) == []
 

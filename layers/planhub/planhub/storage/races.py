@@ -65,8 +65,8 @@ class Attempt:
         **context: Any,
     ) -> None:
         """This attempt lost a race: logs `message` with the attempt's number and the reasons
-        (a `TransactionCanceled`'s codes, another error's type name, or the given strings)
-        beside `context`, then pauses `pause` seconds unless no attempt follows."""
+        (`reasons_of(because)`) beside `context`, then pauses `pause` seconds unless no
+        attempt follows."""
         self.was_lost = True
         logger.info(
             message,
@@ -90,11 +90,13 @@ def attempts(limit: int, *, sleep: Sleep = time.sleep) -> Iterator[Attempt]:
 
 
 def reasons_of(because: BaseException | Iterable[str] | None) -> list[str]:
-    """What a lost race's log line names as its reasons."""
+    """What a lost race's log line names as its reasons: a cancellation's codes (also when the
+    error was raised from one), another error's type name, or the strings given."""
     if because is None:
         return []
-    if isinstance(because, TransactionCanceled):
-        return [reason.code for reason in because.reasons]
     if isinstance(because, BaseException):
+        canceled = because if isinstance(because, TransactionCanceled) else because.__cause__
+        if isinstance(canceled, TransactionCanceled):
+            return [reason.code for reason in canceled.reasons]
         return [type(because).__name__]
     return list(because)
