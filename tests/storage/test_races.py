@@ -120,3 +120,13 @@ def test_reasons_name_a_cancellations_codes_or_another_errors_type() -> None:
 def test_at_least_one_attempt() -> None:
     with pytest.raises(ValueError, match="at least one attempt"):
         next(races.attempts(0))
+
+
+def test_a_pause_sleeps_with_time_sleep_unless_told_otherwise(log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("time.sleep", slept.append)
+
+    for attempt in races.attempts(2):
+        attempt.lost("lost", conflict(), pause=0.5)
+
+    assert slept == [0.5]

@@ -46,7 +46,7 @@ Sleep = Callable[[float], None]
 class Attempt:
     """One attempt of a retried read-decide-write: its number (from 1), and how to report losing it."""
 
-    def __init__(self, number: int, of: int, sleep: Sleep) -> None:
+    def __init__(self, number: int, of: int, sleep: Sleep | None = None) -> None:
         self.number = number
         self.of = of
         self._sleep = sleep
@@ -73,10 +73,10 @@ class Attempt:
             extra={"attempt": self.number, "attempts": self.of, "reasons": reasons_of(because), **context},
         )
         if pause > 0 and not self.is_last:
-            self._sleep(pause)
+            (self._sleep or time.sleep)(pause)  # looked up when pausing, so a test may patch time.sleep
 
 
-def attempts(limit: int, *, sleep: Sleep = time.sleep) -> Iterator[Attempt]:
+def attempts(limit: int, *, sleep: Sleep | None = None) -> Iterator[Attempt]:
     """Up to `limit` attempts, the next one only after the previous was `lost`."""
     if limit < 1:
         raise ValueError(f"at least one attempt, not {limit}")
