@@ -26,7 +26,7 @@ from planhub.enrolments.writes import (
 from planhub.events import DomainEvent, EventType
 from planhub.observability import logger
 from planhub.records.learning_object import LearningObject
-from planhub.storage import Expression, Put, Table, TransactionCanceled, Update
+from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, races
 from planhub.storage import keys as table_keys
 
 
@@ -46,7 +46,7 @@ class RollUp:
     def complete_when_children_are(self, parent_id: int, actor: str | None) -> Enrolment | None:
         """Completes the parent when every child LO has a completed child enrolment; answers it if so."""
         lo: LearningObject | None = None
-        for _ in range(TRANSACTION_ATTEMPTS):
+        for attempt in races.attempts(TRANSACTION_ATTEMPTS):
             family = self.repository.family(parent_id)
             parent = family.parent
             if parent is None or parent.archived or parent.status not in OPEN_STATUSES:
@@ -67,6 +67,8 @@ class RollUp:
             except TransactionCanceled as canceled:
                 if canceled.failed_conditions() != [0] and not canceled.is_conflict:
                     raise
+                # The parent changed meanwhile: whether it completes is read and decided again.
+                attempt.lost("roll-up raced a change of the parent; reading it again", canceled, enrolment_id=parent_id)
         return None
 
     def _complete(self, parent: Enrolment, actor: str | None) -> Enrolment:

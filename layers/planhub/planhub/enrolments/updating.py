@@ -28,10 +28,9 @@ from planhub.enrolments.writes import (
 )
 from planhub.errors import ConcurrentModification, Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from planhub.events import DomainEvent, EventType
-from planhub.observability import logger
 from planhub.records.learning_object import LearningObject, LoType
 from planhub.records.user import User
-from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update
+from planhub.storage import Check, Expression, Put, Table, TransactionCanceled, Update, races
 from planhub.storage import keys as table_keys
 
 MERGE_ATTEMPTS = 8  # an update re-applied on top of concurrent changes that touched other fields
@@ -75,7 +74,7 @@ class Updating:
         to_status: EnrolmentStatus | None = changes.get("status")
         lo: LearningObject | None = None
         user: User | None = None
-        for attempt in range(MERGE_ATTEMPTS):
+        for attempt in races.attempts(MERGE_ATTEMPTS):
             if enrolment.archived:
                 raise Conflict(f"Enrolment {enrolment_id} is archived: it no longer changes")
             lo_check = None
@@ -100,12 +99,22 @@ class Updating:
                     # The LO did not allow it: the item its check gave back says why, next round,
                     # before any concurrent change to the enrolment is looked at (as a read LO was).
                     lo = learning_object_of(enrolment, canceled.reasons[_LO_CHECK].item)
+                    attempt.lost(
+                        "update refused by the LO's check; deciding from the LO", canceled, enrolment_id=enrolment_id
+                    )
                     continue
                 if if_match is not None and not canceled.is_conflict and 0 in canceled.failed_conditions():
                     raise PreconditionFailed(
                         f"Enrolment {enrolment_id} was changed meanwhile: If-Match no longer matches; read it again"
                     ) from canceled
-                enrolment = self._after_refused_update(canceled, enrolment, changes, attempt)
+                current = self._after_refused_update(canceled, enrolment, changes, last=attempt.is_last)
+                attempt.lost(
+                    "merging a concurrent change",
+                    canceled,
+                    enrolment_id=enrolment_id,
+                    changed=sorted(_changed(enrolment, current)),
+                )
+                enrolment = current
         if body.reCalculate and enrolment.parent_enrolment_id is not None:
             self.roll_ups.complete_chain(enrolment.parent_enrolment_id, claims.sub)
 
@@ -179,7 +188,7 @@ class Updating:
         transact(self.table, writes)
 
     def _after_refused_update(
-        self, canceled: TransactionCanceled, read: Enrolment, changes: dict[str, Any], attempt: int
+        self, canceled: TransactionCanceled, read: Enrolment, changes: dict[str, Any], *, last: bool
     ) -> Enrolment:
         """The enrolment to try again on, or the error when the concurrent change overlaps ours."""
         if canceled.is_conflict:
@@ -193,15 +202,19 @@ class Updating:
         if current.archived:
             raise Conflict(f"Enrolment {read.id} is archived: it no longer changes")
         touched = set(changes) | ({"status", "end_date", "start_date"} if "status" in changes else set())
-        before, now = read.model_dump(), current.model_dump()
-        changed = {name for name in before if before[name] != now[name]} - {"version", "updated_at"}
-        if changed & touched or attempt == MERGE_ATTEMPTS - 1:
+        changed = _changed(read, current)
+        if changed & touched or last:
             raise ConcurrentModification(
                 f"Enrolment {read.id} was changed by someone else meanwhile ({', '.join(sorted(changed & touched))}); "
                 "read it again and retry"
             )
-        logger.info("merging a concurrent change", extra={"enrolment_id": read.id, "changed": sorted(changed)})
         return current
+
+
+def _changed(read: Enrolment, current: Enrolment) -> set[str]:
+    """The fields someone else changed since `read`, besides the version bookkeeping."""
+    before, now = read.model_dump(), current.model_dump()
+    return {name for name in before if before[name] != now[name]} - {"version", "updated_at"}
 
 
 def _requested_changes(body: EnrolmentUpdateBody) -> tuple[set[str], dict[str, Any], set[str]]:
