@@ -42,7 +42,7 @@ from planhub.events import DomainEvent, EventType
 from planhub.ids import new_object_id
 from planhub.payments import methods
 from planhub.settings import TableEnvironment
-from planhub.storage import Table, Write
+from planhub.storage import Table, Write, races
 
 MAX_WRITE_ATTEMPTS = 3
 SORTS = {"created": False, "-created": True}
@@ -228,11 +228,14 @@ class SubscriptionService:
 
     def _change(self, claims: Claims, api_key: str | None, subscription_id: str, change: Change) -> Subscription:
         subscription = self._visible(claims, api_key, subscription_id)
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for attempt in races.attempts(MAX_WRITE_ATTEMPTS):
             changed, writes, outbox = change(subscription)
             try:
                 self.repository.replace(subscription, changed, *writes, outbox=outbox)
             except StaleVersion as stale:
+                attempt.lost(
+                    "subscription changed meanwhile; changing it again", stale, subscription_id=subscription_id
+                )
                 current = stale.current or self.repository.subscription(subscription_id)
                 subscription = _visible(claims, current, subscription_id)
                 continue

@@ -58,6 +58,7 @@ from planhub.storage import (
     Write,
     exists,
     not_exists,
+    races,
 )
 from planhub.storage import keys as table_keys
 from planhub.storage.api_keys import ApiKeyTaken, UsagePlanKeys
@@ -128,7 +129,7 @@ class CatalogService:
             Expression("attribute_not_exists(PK) OR portal_id = :id", values={":id": portal_id}),
         )
         stored_name: str | None = None  # unknown until the portal's condition tells
-        for _ in range(SAVE_ATTEMPTS):
+        for attempt in races.attempts(SAVE_ATTEMPTS):
             if stored_name is None:
                 condition = Expression(
                     "attribute_not_exists(PK) OR #name = :name", {"#name": "name"}, {":name": body.name}
@@ -149,6 +150,7 @@ class CatalogService:
                     raise
                 stored = canceled.reasons[0].item
                 stored_name = stored["name"] if stored else None
+                attempt.lost("portal stored under another name; saving again from it", canceled, portal_id=portal_id)
         raise ConcurrentModification("The portal changed while it was being saved; try again")
 
     def get_portal(self, claims: Claims, portal_id: str) -> Portal:
@@ -293,7 +295,7 @@ class CatalogService:
         """
         permissions.require_staff(claims)
         stored: Client | None = None
-        for _ in range(CLIENT_SAVE_ATTEMPTS):
+        for attempt in races.attempts(CLIENT_SAVE_ATTEMPTS):
             try:
                 if stored is not None and _keeps_credits(stored, body):
                     self._update_client_terms(claims, stored, body)
@@ -308,6 +310,7 @@ class CatalogService:
                 return self._client_view(client_id)
             except StoredRecordDiffers as differs:
                 stored = Client.from_item(differs.stored) if differs.stored else None
+                attempt.lost("client stored otherwise; saving again on top of it", differs, client_id=client_id)
         raise ConcurrentModification("The client's balance kept changing while it was being saved; try again")
 
     def _update_client_terms(self, claims: Claims, stored: Client, body: ClientBody) -> None:
@@ -398,7 +401,7 @@ class CatalogService:
         permissions.require_staff(claims)
         coupon = Coupon(code=code, **body.model_dump())
         condition = not_exists()
-        for _ in range(SAVE_ATTEMPTS):
+        for attempt in races.attempts(SAVE_ATTEMPTS):
             data = events.bounded(coupon.model_dump(mode="json"), "lo_ids")
             event = DomainEvent.of(EventType.COUPON_SAVED, data, actor=claims.sub)
             try:
@@ -408,6 +411,7 @@ class CatalogService:
                 uses = Coupon.from_item(differs.stored).uses if differs.stored else 0
                 coupon = coupon.model_copy(update={"uses": uses})
                 condition = Expression("uses = :uses", values={":uses": uses}) if differs.stored else not_exists()
+                attempt.lost("coupon stored with other uses; saving again keeping them", differs, code=code)
         raise ConcurrentModification("The coupon was redeemed while it was being saved; try again")
 
     def get_coupon(self, claims: Claims, code: str) -> Coupon:

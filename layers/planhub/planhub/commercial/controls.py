@@ -23,7 +23,6 @@ the new policy and the admission is rebuilt from it. A warm function admits in o
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,9 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from planhub.commercial.periods import Window, quota_period, rate_window
 from planhub.errors import ConcurrentModification, Forbidden, LimitExceeded
-from planhub.observability import logger
 from planhub.records.client import Client, Credits, Quota, RateLimit
-from planhub.storage import Check, Expression, Table, TransactionCanceled, Update, Write
+from planhub.storage import Check, Expression, Table, TransactionCanceled, Update, Write, races
 from planhub.storage import keys as table_keys
 from planhub.storage.table import CancellationReason
 
@@ -317,7 +315,7 @@ class CommercialControls:
         caller's change was not due, so nothing is billed). A limit raises `LimitExceeded`.
         """
         snapshot = self._snapshots.get(client_id) or self._load(client_id)
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in races.attempts(MAX_ATTEMPTS):
             admission = Admission(client_id, activity, snapshot, self.clock())
             own = list(build(admission.charge))
             try:
@@ -326,14 +324,20 @@ class CommercialControls:
                 if any(i < len(own) for i in canceled.failed_conditions()):
                     raise
                 if canceled.is_conflict:
-                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
+                    jitter = random.uniform(0.01, 0.05) * attempt.number  # noqa: S311 - jitter, not crypto
+                    attempt.lost(
+                        "admission met a concurrent transaction; trying again",
+                        canceled,
+                        client_id=client_id,
+                        pause=jitter,
+                    )
                     continue
                 verdict = admission.verdict(canceled.reasons[len(own) :])
                 match verdict:
                     case Refused(error):
                         raise error from canceled
                     case StalePolicy(fresh):
-                        logger.info("client policy changed; admission rebuilt", extra={"client_id": client_id})
+                        attempt.lost("client policy changed; admission rebuilt", canceled, client_id=client_id)
                         snapshot = self._remember(client_id, fresh)
                         continue
                     case UnknownClient():

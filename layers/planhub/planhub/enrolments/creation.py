@@ -1,7 +1,7 @@
-"""Creating enrolments: what a creating request reads, the checks each item passes in the
-order its refusals take precedence, and the batches that let many items share transactions
-(a transaction touches an item once, so an item touching one already in the batch waits for
-the next). `EnrolmentService` drives it: read once, check, pay, write.
+"""Deciding a creation, from what its request read to what its transaction writes, without
+touching the table or Stripe: the checks each item passes in the order its refusals take
+precedence, the enrolment and its writes, what paying for it takes (`payments.priced`), and
+the answer a refused transaction gives. `Enrolling` runs a create: gather, decide, settle, write.
 """
 
 from __future__ import annotations
@@ -10,38 +10,37 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from planhub import events
 from planhub.auth.claims import Claims
-from planhub.enrolments.models import (
-    NO_PARENT,
-    Enrolment,
-    EnrolmentItem,
-    EnrolmentStatus,
-)
+from planhub.enrolments.models import NO_PARENT, Enrolment, EnrolmentItem, EnrolmentStatus
 from planhub.enrolments.payments import (
     COUPON_WRITE,
     CREDIT_WRITE,
     Payment,
+    Pricing,
     Settlement,
     credit_token_refusal,
+    priced,
 )
-from planhub.errors import (
-    ConcurrentModification,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    PaymentRequired,
-    PlanhubError,
+from planhub.enrolments.plan_link import link_active_plan
+from planhub.enrolments.writes import (
+    UNARCHIVED,
+    LabelledWrites,
+    as_json,
+    child_record,
+    completed_event,
+    event_fields,
+    history_entry,
 )
-from planhub.http.errors import status_of
-from planhub.observability import logger
+from planhub.errors import ConcurrentModification, Forbidden, InvalidInput, NotFound, PaymentRequired
+from planhub.events import DomainEvent, EventType
+from planhub.payments import StripeCharge
 from planhub.records.coupon import Coupon
 from planhub.records.learning_object import LearningObject
 from planhub.records.portal import Portal
 from planhub.records.user import User
-from planhub.storage import Check, Expression, Found, Put, TransactionCanceled, Write, not_exists
+from planhub.storage import Check, Expression, Found, Put, Update, not_exists
 from planhub.storage import keys as table_keys
-from planhub.storage.keys import Key
-from planhub.storage.table import TRANSACTION_LIMIT
 
 
 @dataclass(frozen=True)
@@ -75,18 +74,6 @@ class NewEnrolment:
         )
 
 
-class LabelledWrites:
-    """A change's writes, each with a label, to tell which one a cancellation refused (see CreationBatch)."""
-
-    def __init__(self) -> None:
-        self.labels: list[str] = []
-        self.writes: list[Write] = []
-
-    def add(self, label: str, write: Write) -> None:
-        self.labels.append(label)
-        self.writes.append(write)
-
-
 @dataclass
 class Gathered:
     """What a creating request read: its portal, the student it names, every item's records."""
@@ -98,8 +85,8 @@ class Gathered:
 
 
 @dataclass(frozen=True)
-class Enrolling:
-    """What creating one enrolment found in the table."""
+class Checked:
+    """What creating one enrolment found in the table, checked."""
 
     lo: LearningObject
     learner: User
@@ -109,110 +96,9 @@ class Enrolling:
     coupon: Coupon | None
 
 
-@dataclass(frozen=True)
-class Creation:
-    """One enrolment ready to be written: its writes, and the payment already made for it."""
-
-    request: NewEnrolment
-    payment: Payment
-    enrolment: Enrolment
-    settlement: Settlement
-    writes: LabelledWrites
-
-
-class CreationBatch:
-    """Creations' writes for one transaction, each write remembering whose it is.
-
-    A transaction may touch an item once: a creation fits while its writes touch items not
-    yet in the batch, except a check equal to one already in it (siblings' parent), sent once.
-    """
-
-    def __init__(self) -> None:
-        self.positions: list[int] = []
-        self.writes: list[Write] = []
-        self._owners: list[list[tuple[int, str]]] = []  # per write: (creation's position, label)
-        self._at: dict[tuple[str, str], int] = {}  # item -> its write's index
-
-    @classmethod
-    def of(cls, creations: list[Creation], positions: list[int]) -> CreationBatch:
-        batch = cls()
-        for position in positions:
-            batch.add(position, creations[position])
-        return batch
-
-    def fits(self, creation: Creation) -> bool:
-        added = 0
-        for write in creation.writes.writes:
-            at = self._at.get(item_of(write))
-            if at is None:
-                added += 1
-            elif not (isinstance(write, Check) and write == self.writes[at]):
-                return False
-        return len(self.writes) + added <= TRANSACTION_LIMIT
-
-    def add(self, position: int, creation: Creation) -> None:
-        self.positions.append(position)
-        for label, write in zip(creation.writes.labels, creation.writes.writes, strict=True):
-            item = item_of(write)
-            at = self._at.get(item)
-            if at is None:
-                at = self._at[item] = len(self.writes)
-                self.writes.append(write)
-                self._owners.append([])
-            self._owners[at].append((position, label))
-
-    def refused(self, canceled: TransactionCanceled) -> dict[int, dict[str, dict[str, Any] | None]]:
-        """Position -> {label: the stored item}, for every creation a failed condition refused."""
-        refused: dict[int, dict[str, dict[str, Any] | None]] = {}
-        for index in canceled.failed_conditions():
-            for position, label in self._owners[index] if index < len(self._owners) else []:
-                refused.setdefault(position, {})[label] = canceled.reasons[index].item
-        return refused
-
-
-def item_of(write: Write) -> tuple[str, str]:
-    key = write.item if isinstance(write, Put) else write.key
-    return str(key["PK"]), str(key["SK"])
-
-
-def failed_item(lo_id: str, error: Exception) -> dict[str, dict[str, int | str]]:
-    """A many-LO item's answer when it was not enrolled: its error's status code and message."""
-    if isinstance(error, PlanhubError):
-        return {str(int(status_of(error))): {"message": error.message}}
-    logger.error("enrolment item failed", extra={"lo_id": lo_id}, exc_info=error)
-    return {"500": {"message": "Internal error: this item was not enrolled"}}
-
-
-def keys_without_portal(requests: list[NewEnrolment], coupon: str | None) -> list[Key]:
-    """The keys of a creation that do not hold the portal's id: LOs, parent enrolments, the coupon."""
-    keys = []
-    for request in requests:
-        keys.append(table_keys.learning_object(request.lo_id))
-        if request.has_parent:
-            keys.append(table_keys.learning_object(request.parent_lo_id))
-        if request.parent_enrolment_id:
-            keys.append(table_keys.enrolment(request.parent_enrolment_id))
-    if coupon:
-        keys.append(table_keys.coupon(coupon))
-    return keys
-
-
-def learner_keys(portal_id: str, learner_id: str | None, requests: list[NewEnrolment], *, own: bool) -> list[Key]:
-    """The keys that hold the portal's id: the learner's user record when they enrol themselves,
-    and their active enrolment and plan refs of each LO; none while the learner is unknown
-    (a student the email index did not find)."""
-    if learner_id is None:
-        return []
-    keys = [table_keys.user(portal_id, learner_id)] if own else []
-    for request in requests:
-        keys.append(table_keys.active_enrolment(portal_id, learner_id, request.lo_id))
-        keys.append(table_keys.active_plan(portal_id, learner_id, request.lo_id))
-    return keys
-
-
 def checked_creation(
     claims: Claims, gathered: Gathered, learner: User | None, request: NewEnrolment, payment: Payment
-) -> Enrolling:
+) -> Checked:
     """One creation's records, checked in the order its refusals take precedence."""
     found = gathered.found
     portal_id = gathered.portal.id
@@ -234,7 +120,7 @@ def checked_creation(
     coupon = Coupon.from_item(coupon_item) if coupon_item else None
     if coupon is not None and gathered.coupon_uses:
         coupon = coupon.model_copy(update={"uses": coupon.uses + gathered.coupon_uses})
-    return Enrolling(
+    return Checked(
         lo=lo,
         learner=learner,
         parent=parent,
@@ -280,6 +166,137 @@ def checked_parent_enrolment(
     return parent
 
 
+def decide(
+    claims: Claims,
+    portal: Portal,
+    checked: Checked,
+    request: NewEnrolment,
+    payment: Payment,
+    *,
+    enrolment_id: int,
+    now: datetime,
+    notify: bool,
+) -> Creation:
+    """The new enrolment and its writes; a payment it cannot take is refused here, before any charge."""
+    pricing = priced(
+        payment,
+        lo=checked.lo,
+        portal_id=portal.id,
+        user_id=checked.learner.id,
+        enrolment_id=enrolment_id,
+        coupon=checked.coupon,
+        now=now,
+    )
+    plan_link = link_active_plan(checked.plan_ref, enrolment_id)
+    enrolment = Enrolment(
+        id=enrolment_id,
+        portal_id=portal.id,
+        user_id=checked.learner.id,
+        lo_id=request.lo_id,
+        parent_lo_id=request.parent_lo_id if request.has_parent else None,
+        parent_enrolment_id=checked.parent.id if checked.parent else None,
+        status=request.status,
+        plan_id=plan_link.plan_id if plan_link else None,
+        # Created in progress without a start date: it starts now (docs/product.md "Enrolments").
+        start_date=request.start_date or (now if request.status is EnrolmentStatus.IN_PROGRESS else None),
+        due_date=request.due_date,
+        end_date=now if request.status is EnrolmentStatus.COMPLETED else None,
+        data=request.data,
+        created_at=now,
+        created_by=claims.sub,
+        updated_at=now,
+    )
+    writes = LabelledWrites()
+    writes.add("enrolment", Put(enrolment.to_item(), not_exists()))
+    writes.add("active", active_ref(enrolment, checked.active_id))
+    if checked.active_id is not None:
+        writes.add("archive", archive_replaced(checked.active_id, enrolment, claims.sub, now))
+    writes.add(
+        "history",
+        Put(history_entry(enrolment.id, claims.sub, None, enrolment.status, note=None, now=now).to_item()),
+    )
+    if checked.parent is not None:
+        writes.add("child", Put(child_record(enrolment).to_item()))
+        if checked.parent.id != checked.active_id:  # else the archive's own condition checks it
+            # Read before the transaction, so checked again in it: a parent archived meanwhile
+            # (re-enrolled) must not be given a child.
+            writes.add("parent", Check(table_keys.enrolment(checked.parent.id), UNARCHIVED))
+    if plan_link is not None:
+        writes.add("plan", plan_link.write)
+    for label, write in pricing.writes.items():
+        writes.add(label, write)
+    learner, lo = checked.learner, checked.lo
+    # The email templates' vocabulary (planhub.notifications) besides the enrolment's own fields.
+    created = {
+        **event_fields(enrolment),
+        "status": enrolment.status.value,
+        "plan_id": enrolment.plan_id,
+        "notify": notify,
+        "replaced_enrolment_id": checked.active_id,
+        "payment": None,  # the settlement's summary, once paid
+        "enrolment": {
+            "id": enrolment.id,
+            "status": enrolment.status.value,
+            "due_date": as_json(enrolment.due_date),
+            "start_date": as_json(enrolment.start_date),
+        },
+        "recipient": {"user_id": learner.id, "email": learner.email, "name": learner.name},
+        "learning_object": {"id": lo.id, "title": lo.title, "type": lo.type.value},
+        "portal": {"id": portal.id, "name": portal.name, "title": portal.title or portal.name},
+    }
+    return Creation(
+        request=request, payment=payment, enrolment=enrolment, pricing=pricing, writes=writes, created=created
+    )
+
+
+@dataclass(frozen=True)
+class Creation:
+    """One enrolment decided on: its writes but its events, and what paying for it takes.
+
+    The events wait for the payment: the created event names the Stripe charge once made.
+    """
+
+    request: NewEnrolment
+    payment: Payment
+    enrolment: Enrolment
+    pricing: Pricing
+    writes: LabelledWrites
+    created: dict[str, Any]  # the created event's data, its payment summary to come
+
+    @property
+    def takes_coupon_use(self) -> bool:
+        return COUPON_WRITE in self.pricing.writes
+
+    def paid(self, settlement: Settlement) -> PaidCreation:
+        """The creation with its payment made: its whole transaction, events included."""
+        actor = self.enrolment.created_by
+        writes = LabelledWrites()
+        for label, write in zip(self.writes.labels, self.writes.writes, strict=True):
+            writes.add(label, write)
+        created = {**self.created, "payment": settlement.summary or None}
+        writes.add("event", events.record(DomainEvent.of(EventType.ENROLMENT_CREATED, created, actor=actor)))
+        if self.enrolment.status is EnrolmentStatus.COMPLETED:
+            writes.add("event", events.record(completed_event(self.enrolment, actor)))
+        return PaidCreation(
+            request=self.request,
+            payment=self.payment,
+            enrolment=self.enrolment,
+            charge=settlement.charge,
+            writes=writes,
+        )
+
+
+@dataclass(frozen=True)
+class PaidCreation:
+    """One enrolment ready to be written: its transaction's writes, and the charge made for it."""
+
+    request: NewEnrolment
+    payment: Payment
+    enrolment: Enrolment
+    charge: StripeCharge | None
+    writes: LabelledWrites
+
+
 def active_ref(enrolment: Enrolment, replaced: int | None) -> Put:
     item = {
         **table_keys.active_enrolment(enrolment.portal_id, enrolment.user_id, enrolment.lo_id),
@@ -293,6 +310,33 @@ def active_ref(enrolment: Enrolment, replaced: int | None) -> Put:
         return Put(item, not_exists())
     # The ref moves from the archived enrolment to the new one, if nobody moved it meanwhile.
     return Put(item, Expression("enrolment_id = :replaced", values={":replaced": replaced}))
+
+
+def archive_replaced(enrolment_id: int, replacement: Enrolment, actor: str, now: datetime) -> Update:
+    """Archives a replaced enrolment (kept, never deleted), if nobody archived it first.
+
+    The replaced enrolment is the same user's of the same LO in the same portal as its replacement.
+    """
+    index = table_keys.enrolment_archived_index_keys(
+        replacement.portal_id, replacement.user_id, replacement.lo_id, enrolment_id
+    )
+    return Update(
+        table_keys.enrolment(enrolment_id),
+        Expression(
+            "SET archived = :true, archived_at = :now, archived_by = :actor, updated_at = :now, "
+            "version = version + :one, GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk",
+            values={
+                ":true": True,
+                ":now": as_json(now),
+                ":actor": actor,
+                ":one": 1,
+                ":gsi1pk": index["GSI1PK"],
+                ":gsi2pk": index["GSI2PK"],
+                ":gsi2sk": index["GSI2SK"],
+            },
+        ),
+        UNARCHIVED,
+    )
 
 
 def creation_refused(
@@ -316,6 +360,3 @@ def creation_refused(
     if "archive" in refused:
         raise ConcurrentModification("The enrolment to re-enrol was archived meanwhile; try again")
     raise ConcurrentModification(f"The enrolment could not be written ({', '.join(sorted(refused))}); try again")
-
-
-# --- records and events ------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Paying for a learning object: Stripe (through the shared `planhub.payments`), credit tokens, coupons.
 
-What can be made atomic with the enrolment is: a credit token is consumed (condition
-`status = available`) and a coupon's use is counted (condition `uses < max_uses`) in the
-enrolment's own transaction, so neither is ever spent twice. A Stripe charge cannot join a
-DynamoDB transaction: it is made first, with the new enrolment's id as idempotency key, and
-when the transaction is then refused, its refund is requested on the durable refund path
-(`planhub.payments.request_refund`: an outbox event and a consumer that retries until Stripe
+What paying takes is decided first, touching nothing (`priced`): a refusal (an invalid coupon,
+no credit token, no payment method) comes before any charge. What can be made atomic with the
+enrolment is: a credit token is consumed (condition `status = available`) and a coupon's use is
+counted (condition `uses < max_uses`) in the enrolment's own transaction, so neither is ever
+spent twice. A Stripe charge cannot join a DynamoDB transaction: it is made next (`settle`),
+with the new enrolment's id as idempotency key, and when the transaction is then refused, its
+refund is requested on the durable refund path (`refund`, through
+`planhub.payments.request_refund`: an outbox event and a consumer that retries until Stripe
 confirms).
 """
 
@@ -105,21 +107,41 @@ class Payment:
         )
 
 
+@dataclass(frozen=True)
+class Charge:
+    """The Stripe charge an enrolment takes, decided before it is made."""
+
+    amount: int
+    currency: str
+    customer: str | None
+    token: str | None
+    description: str
+    idempotency_key: str
+
+
 @dataclass
-class Settlement:
-    """What paying takes: writes for the enrolment's transaction, and a charge already made."""
+class Pricing:
+    """What paying for one enrolment takes, decided before anything is charged: the writes for
+    the enrolment's transaction, the Stripe charge to make, and the created event's summary."""
 
     writes: dict[str, Write] = field(default_factory=dict)
-    charge: StripeCharge | None = None
+    charge: Charge | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A pricing settled: the charge Stripe made (to refund should the enrolment not be written)."""
+
+    charge: StripeCharge | None
+    summary: dict[str, Any]
 
 
 COUPON_WRITE = "coupon"
 CREDIT_WRITE = "credit"
 
 
-def settle(
-    gateway: PaymentGateway,
+def priced(
     payment: Payment,
     *,
     lo: LearningObject,
@@ -128,8 +150,8 @@ def settle(
     enrolment_id: int,
     coupon: Coupon | None,
     now: datetime,
-) -> Settlement:
-    """Decides how `lo` is paid for and makes the Stripe charge if that is the way.
+) -> Pricing:
+    """Decides how `lo` is paid for; charges nothing (`settle` does).
 
     Free LOs cost nothing (a coupon is then ignored, not counted). A coupon must be valid
     when given; at 100% it pays the whole price. Otherwise a credit token pays the whole
@@ -137,49 +159,65 @@ def settle(
     """
     price = lo.price
     if price is None or price.amount == 0:
-        return Settlement()
-    settlement = Settlement(summary={"price": price.amount, "currency": price.currency})
+        return Pricing()
+    pricing = Pricing(summary={"price": price.amount, "currency": price.currency})
     if payment.coupon is not None:
         refusal = coupon_refusal(coupon, payment.coupon, portal_id, lo.id, now)
         if refusal is not None:
             raise PaymentRequired(refusal)
     due = discounted(price, coupon if payment.coupon is not None else None)
     if payment.coupon is not None and (due == 0 or payment.method is not PaymentMethod.CREDIT):
-        settlement.writes[COUPON_WRITE] = use_coupon(payment.coupon)
-        settlement.summary["coupon"] = payment.coupon
-    settlement.summary["amount"] = due
+        pricing.writes[COUPON_WRITE] = use_coupon(payment.coupon)
+        pricing.summary["coupon"] = payment.coupon
+    pricing.summary["amount"] = due
     if due == 0:
-        settlement.summary["method"] = "coupon"
-        return settlement
+        pricing.summary["method"] = "coupon"
+        return pricing
     if payment.method is PaymentMethod.CREDIT:
         if not payment.credit_token:
             raise PaymentRequired(f"Learning object {lo.id} is paid: give a credit token for it")
-        settlement.writes[CREDIT_WRITE] = consume_credit_token(
+        pricing.writes[CREDIT_WRITE] = consume_credit_token(
             payment.credit_token, portal_id=portal_id, lo_id=lo.id, user_id=user_id, enrolment_id=enrolment_id, now=now
         )
-        settlement.summary["method"] = "credit"
-        return settlement
+        pricing.summary["method"] = "credit"
+        return pricing
     if payment.method is PaymentMethod.STRIPE:
         if not payment.stripe_token and not payment.stripe_customer:
             raise PaymentRequired("Stripe payment needs paymentOptions.token or paymentOptions.customer")
-        try:
-            settlement.charge = gateway.charge(
-                customer_id=payment.stripe_customer,
-                token=payment.stripe_token,
-                amount=due,
-                currency=price.currency,
-                description=f"Enrolment {enrolment_id} in learning object {lo.id}",
-                idempotency_key=f"enrolment-{enrolment_id}",
-            )
-        except PaymentDeclined as declined:
-            raise PaymentRequired(f"Payment declined: {declined.message}") from declined
-        settlement.summary.update(method="stripe", charge_id=settlement.charge.id)
-        return settlement
+        pricing.charge = Charge(
+            amount=due,
+            currency=price.currency,
+            customer=payment.stripe_customer,
+            token=payment.stripe_token,
+            description=f"Enrolment {enrolment_id} in learning object {lo.id}",
+            # The enrolment's id: a retried charge of the same enrolment is charged once.
+            idempotency_key=f"enrolment-{enrolment_id}",
+        )
+        return pricing
     raise PaymentRequired(f"Learning object {lo.id} is paid: give a paymentMethod (stripe or credit)")
 
 
+def settle(gateway: PaymentGateway, pricing: Pricing) -> Settlement:
+    """Makes the Stripe charge the pricing decided on, if any: the only call to Stripe of a create."""
+    charge = pricing.charge
+    if charge is None:
+        return Settlement(charge=None, summary=pricing.summary)
+    try:
+        made = gateway.charge(
+            customer_id=charge.customer,
+            token=charge.token,
+            amount=charge.amount,
+            currency=charge.currency,
+            description=charge.description,
+            idempotency_key=charge.idempotency_key,
+        )
+    except PaymentDeclined as declined:
+        raise PaymentRequired(f"Payment declined: {declined.message}") from declined
+    return Settlement(charge=made, summary={**pricing.summary, "method": "stripe", "charge_id": made.id})
+
+
 def refund(
-    table: Table, gateway: PaymentGateway, settlement: Settlement, enrolment_id: int, *, actor: str | None
+    table: Table, gateway: PaymentGateway, charge: StripeCharge | None, enrolment_id: int, *, actor: str | None
 ) -> None:
     """Gives the charge back when the enrolment it paid for was not written: a `refund requested`
     outbox event, refunded by the payments consumer until Stripe confirms.
@@ -188,7 +226,6 @@ def refund(
     too, it is logged with the `EnrolmentRefundFailed` metric for an alarm. The caller still
     gets the reason the enrolment failed.
     """
-    charge = settlement.charge
     if charge is None:
         return
     key = f"enrolment-{enrolment_id}-refund"

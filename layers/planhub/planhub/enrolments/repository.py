@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from planhub.enrolments.models import Enrolment, EnrolmentChange, EnrolmentChild
 from planhub.errors import NotFound
+from planhub.records.learning_object import LearningObject
+from planhub.records.user import User
 from planhub.storage import Table
 from planhub.storage import keys as table_keys
 from planhub.storage.table import Page
@@ -32,6 +35,15 @@ class EnrolmentRepository:
         if enrolment is None:
             raise NotFound(f"Enrolment {enrolment_id} not found")
         return enrolment
+
+    def deciding_records(self, enrolment: Enrolment, *, with_learner: bool) -> tuple[LearningObject, User | None]:
+        """What may make a caller the LO's assessor or the learner's manager, in one BatchGetItem:
+        the LO (type, assessors) and, `with_learner` (the caller is not the learner), the learner."""
+        lo_key = table_keys.learning_object(enrolment.lo_id)
+        user_key = table_keys.user(enrolment.portal_id, enrolment.user_id) if with_learner else None
+        found = self.table.found([lo_key, user_key])
+        user_item = found.get(user_key)
+        return learning_object_of(enrolment, found.get(lo_key)), User.from_item(user_item) if user_item else None
 
     def family(self, parent_enrolment_id: int) -> Family:
         """The parent and its child records in one strongly consistent Query.
@@ -90,3 +102,10 @@ class EnrolmentRepository:
             newest_first=True,
         )
         return [EnrolmentChange.from_item(i) for i in page.items], page.cursor
+
+
+def learning_object_of(enrolment: Enrolment, item: dict[str, Any] | None) -> LearningObject:
+    """The enrolment's LO from its item, as read or as a refused check gave it back."""
+    if item is None:
+        raise NotFound(f"Learning object {enrolment.lo_id} of enrolment {enrolment.id} not found")
+    return LearningObject.from_item(item)

@@ -31,7 +31,7 @@ from planhub.plan_plays.models import (
     timestamp,
 )
 from planhub.settings import TableEnvironment
-from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
+from planhub.storage import Expression, Put, Table, TransactionCanceled, Update, Write, not_exists, races
 from planhub.storage import keys as table_keys
 
 NOT_FOUND = "Plan play not found"
@@ -151,7 +151,7 @@ class PlanPlayService:
         that loses that race is judged again against what the winner stored)."""
         play = self._read(plan_play_id)
         access.require_access(claims, play)
-        for _ in range(MAX_UPDATE_ATTEMPTS):
+        for attempt in races.attempts(MAX_UPDATE_ATTEMPTS):
             problems = play.problems_with(body)
             if problems:
                 summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
@@ -167,6 +167,9 @@ class PlanPlayService:
                 stored = canceled.reasons[0].item
                 if stored is None:
                     raise NotFound(NOT_FOUND) from canceled
+                attempt.lost(
+                    "plan play changed meanwhile; judging the update again", canceled, plan_play_id=plan_play_id
+                )
                 play = PlanPlay.from_item(stored)
         raise ConcurrentModification("The plan play kept changing while this update was applied; retry it")
 

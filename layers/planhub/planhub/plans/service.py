@@ -51,7 +51,7 @@ from planhub.plans.repository import PlanRepository
 from planhub.records.learning_object import LearningObject, LoType
 from planhub.records.user import User
 from planhub.settings import TableEnvironment
-from planhub.storage import Delete, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
+from planhub.storage import Delete, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists, races
 from planhub.storage import keys as table_keys
 from planhub.storage.fresh_ids import created_with_fresh_id
 from planhub.storage.keys import Key
@@ -121,7 +121,7 @@ class PlanService:
         """
         portal_id, user_id, lo_id = assignment.portal.id, assignment.user.id, assignment.lo.id
         replacing: int | None = None
-        for attempt in range(ATTEMPTS):
+        for attempt in races.attempts(ATTEMPTS):
             if holdings is None:
                 holdings = self.repository.holdings(portal_id, user_id, lo_id)
             if assignment.reassign and replacing is not None and holdings.plan_id != replacing:
@@ -132,10 +132,7 @@ class PlanService:
             try:
                 self.table.transact(outcome.writes)
             except TransactionCanceled as canceled:
-                logger.info(
-                    "assignment raced a concurrent change; deciding again",
-                    extra={"attempt": attempt + 1, "reasons": [r.code for r in canceled.reasons]},
-                )
+                attempt.lost("assignment raced a concurrent change; deciding again", canceled)
                 if assignment.reassign:
                     replacing = holdings.plan_id
                 holdings = None

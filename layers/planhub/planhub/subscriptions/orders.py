@@ -27,7 +27,7 @@ from typing import Any
 from planhub.events import DomainEvent, EventType
 from planhub.observability import logger
 from planhub.settings import TableEnvironment
-from planhub.storage import Table
+from planhub.storage import Table, races
 from planhub.storage import keys as table_keys
 from planhub.subscriptions import schedule
 from planhub.subscriptions.models import SubscriptionPlan, iso_ms
@@ -113,7 +113,7 @@ class DueOrderPublisher:
             return 0
 
     def _publish_plan(self, plan: SubscriptionPlan | None, now: datetime) -> int:
-        for _ in range(MAX_ATTEMPTS_PER_PLAN):
+        for attempt in races.attempts(MAX_ATTEMPTS_PER_PLAN):
             if plan is None or not plan.active or plan.deleted or plan.due_at is None or plan.due_at > now:
                 return 0
             occurrences, days = schedule.take_due(plan, now, ORDERS_PER_TRANSACTION)
@@ -124,6 +124,7 @@ class DueOrderPublisher:
                 self.repository.replace(plan, advanced, *(order_due_event(plan, o) for o in occurrences))
             except StaleVersion as stale:
                 # Another tick (or an update) got there first: carry on from the plan as it stands.
+                attempt.lost("plan changed while publishing its orders; going on from it", stale, plan_id=plan.id)
                 plan = stale.current or self.repository.plan(plan.id)
                 continue
             return len(occurrences)

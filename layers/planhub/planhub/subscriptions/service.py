@@ -16,7 +16,7 @@ from planhub.errors import ConcurrentModification, Conflict, InvalidInput, NotFo
 from planhub.events import DomainEvent, EventType
 from planhub.ids import new_object_id
 from planhub.settings import TableEnvironment
-from planhub.storage import Table
+from planhub.storage import Table, races
 from planhub.subscriptions import permissions, pricing, schedule
 from planhub.subscriptions.currency import is_exact, minor_units, to_minor
 from planhub.subscriptions.listing import Sorting, visible_audiences
@@ -186,12 +186,13 @@ class SubscriptionPlanService:
     ) -> SubscriptionPlan:
         """Applies `change` to the plan as stored, again on the fresh plan if it lost a race."""
         plan = self._visible_plan(claims, api_key, plan_id)
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for attempt in races.attempts(MAX_WRITE_ATTEMPTS):
             permissions.require_may_change(claims, plan)
             changed, event = change(plan)
             try:
                 self.repository.replace(plan, changed, event)
             except StaleVersion as stale:
+                attempt.lost("plan changed meanwhile; changing it again", stale, plan_id=plan_id)
                 current = stale.current or self.repository.company_and_plan(plan.company_id, plan_id)[1]
                 plan = _visible(claims, current, plan_id)
                 continue
