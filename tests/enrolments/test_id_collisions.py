@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from planhub_local.client import Api
+from planhub_local.stack import LocalStack
 from planhub_local.stripe_endpoint import StripeEndpoint
 from tests.enrolments.conftest import PORTAL, Learning, enrolment_path
-from tests.enrolments.test_payments import coupon_uses, paid_course
+from tests.enrolments.test_payments import STRIPE, coupon_uses, paid_course
 from tests.test_fresh_ids import repeat_next_id_once
 
 
@@ -64,3 +65,24 @@ def test_the_last_coupon_use_survives_a_taken_id(
     assert answer.json()["id"] != first
     assert coupon_uses(api, learning, "ONCE") == 1
     assert stripe_endpoint.charges == []
+
+
+def test_a_paid_enrolment_under_a_taken_id_refunds_its_own_charge_only(
+    stack: LocalStack, api: Api, learning: Learning, stripe_endpoint: StripeEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two learners paying for the same course, the second drawing the first's id
+    paid_course(learning)
+    first_learner, second_learner = learning.learner("u1"), learning.learner("u2")
+    repeat_next_id_once(monkeypatch)
+    first = api.post(enrolment_path("paid"), STRIPE, token=first_learner)
+
+    # When the second enrols (its write is refused for the id, and made again under a new one)
+    second = api.post(enrolment_path("paid"), STRIPE, token=second_learner)
+    stack.drain()
+
+    # Then the first learner's charge stands; only the second's first charge is given back
+    assert (first.status, second.status) == (200, 200), second.body
+    first_charge, *second_charges = stripe_endpoint.charges
+    assert first_charge["idempotency_key"].startswith(f"enrolment-{first.json()['id']}-")
+    assert len(second_charges) == 2 and first_charge["id"] not in {c["id"] for c in second_charges}
+    assert [r["charge"] for r in stripe_endpoint.refunds] == [second_charges[0]["id"]]

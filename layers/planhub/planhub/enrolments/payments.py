@@ -5,7 +5,7 @@ no credit token, no payment method) comes before any charge. What can be made at
 enrolment is: a credit token is consumed (condition `status = available`) and a coupon's use is
 counted (condition `uses < max_uses`) in the enrolment's own transaction, so neither is ever
 spent twice. A Stripe charge cannot join a DynamoDB transaction: it is made next (`settle`),
-with the new enrolment's id as idempotency key, and when the transaction is then refused, its
+with an idempotency key of its own (the new enrolment's id and a nonce), and when the transaction is then refused, its
 refund is requested on the durable refund path (`refund`, through
 `planhub.payments.request_refund`: an outbox event and a consumer that retries until Stripe
 confirms).
@@ -13,6 +13,7 @@ confirms).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -190,8 +191,11 @@ def priced(
             customer=payment.stripe_customer,
             token=payment.stripe_token,
             description=f"Enrolment {enrolment_id} in learning object {lo.id}",
-            # The enrolment's id: a retried charge of the same enrolment is charged once.
-            idempotency_key=f"enrolment-{enrolment_id}",
+            # The gateway's retries of this charge reuse the key, so it is charged once. The
+            # nonce keeps it this decision's own: two containers may draw the same enrolment
+            # id in the same second, and Stripe would answer the second with the first's charge
+            # (whose refund would then give back the wrong customer's money).
+            idempotency_key=f"enrolment-{enrolment_id}-{secrets.token_hex(8)}",
         )
         return pricing
     raise PaymentRequired(f"Learning object {lo.id} is paid: give a paymentMethod (stripe or credit)")
@@ -228,7 +232,7 @@ def refund(
     """
     if charge is None:
         return
-    key = f"enrolment-{enrolment_id}-refund"
+    key = f"charge-{charge.id}-refund"  # a charge is refunded whole, once
     try:
         table.transact(
             [
