@@ -64,7 +64,17 @@ from planhub.events import DomainEvent, EventType
 from planhub.observability import logger
 from planhub.payments import methods
 from planhub.settings import TableEnvironment
-from planhub.storage import ConditionFailed, Expression, Put, Table, TransactionCanceled, Update, Write, not_exists
+from planhub.storage import (
+    ConditionFailed,
+    Expression,
+    Put,
+    Table,
+    TransactionCanceled,
+    Update,
+    Write,
+    not_exists,
+    races,
+)
 from planhub.storage import keys as table_keys
 
 T = TypeVar("T")
@@ -76,6 +86,7 @@ ORDERS_PER_INVOICE = 90  # the invoice, its payment and each order's update in o
 MAX_ROUNDS_PER_SHARD = 1000
 MAX_STEPS_PER_SUBSCRIPTION = 60  # periods caught up per subscription in one run (the rest: the next run)
 STOP_WITH_SECONDS_LEFT = 15.0
+SETTLE_ATTEMPTS = 5  # a period's settlement decided again after a lost race; then its lease runs out
 DEFAULT_CONCURRENCY = 8
 RUN_ACTOR = "billing-run"
 
@@ -424,7 +435,7 @@ class Biller:
         counted, and may cancel it), again on the subscription as it stands when it changed."""
         subscription_id = settlement.payment.subscription_id
         assert subscription_id is not None
-        for _ in range(5):
+        for attempt in races.attempts(SETTLE_ATTEMPTS):
             s = s or self.repository.subscription(subscription_id)
             if s is None:
                 return None
@@ -434,13 +445,15 @@ class Biller:
                     self.repository.transact([*settlement.writes(), *writes, *(events.record(e) for e in outbox)])
                 else:
                     self.repository.replace(s, changed, *settlement.writes(), *writes, outbox=outbox)
-            except StaleVersion:
+            except StaleVersion as stale:
+                attempt.lost("a period's settlement met a changed subscription; deciding again", stale, id=s.id)
                 s = None
                 continue
             except TransactionCanceled as canceled:
                 if 0 in canceled.failed_conditions():
                     return None  # settled already (another run, a retry)
                 if canceled.is_conflict:
+                    attempt.lost("a period's settlement met a concurrent change; deciding again", canceled, id=s.id)
                     s = None
                     continue
                 raise
