@@ -24,15 +24,20 @@ help: ## Show this help
 $(VENV)/.installed: requirements-dev.txt layers/planhub/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --no-compile -r requirements-dev.txt
 	touch $@
 
 $(LINT_VENV)/.installed: requirements-lint.txt
 	$(PYTHON) -m venv $(LINT_VENV)
-	$(LINT_VENV)/bin/pip install --quiet -r requirements-lint.txt
+	$(LINT_VENV)/bin/pip install --quiet --no-compile -r requirements-lint.txt
 	touch $@
 
-install: $(VENV)/.installed $(LINT_VENV)/.installed ## Create the virtual environments
+# Both environments are built at once (make -j2): much of an install waits on unpacking and
+# disk, so the two overlap well on two cores. --no-compile: pip would byte-compile every module
+# of every package (all of moto's services); Python compiles the few a run imports, once
+# (docs/performance.md, "make test").
+install: ## Create the virtual environments
+	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed $(LINT_VENV)/.installed
 
 local: $(VENV)/.installed ## Run the whole API on http://127.0.0.1:$(PORT) and /docs, the Stripe test endpoint on $(STRIPE_PORT); schedules fire (SCHEDULES=off: not)
 	PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) PLANHUB_SCHEDULES=$(SCHEDULES) $(PY) -m planhub_local.server
@@ -46,7 +51,7 @@ seed: $(VENV)/.installed ## Load a seed file into a running `make local` (FILE=$
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code's models
 	$(PY) -m planhub_local.openapi > docs/openapi.json
 
-lint: $(VENV)/.installed $(LINT_VENV)/.installed ## ruff, mypy and cfn-lint
+lint: install ## ruff, mypy and cfn-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/planhub/planhub planhub_local
