@@ -143,9 +143,7 @@ def test_a_charge_is_refunded_when_the_enrolment_cannot_be_written(
     assert answer.status == 409
     [charge] = stripe_endpoint.charges
     assert [(r["charge"], r["amount"]) for r in stripe_endpoint.refunds] == [(charge["id"], 4900)]
-    refund = Table(stack.table_name).get(
-        table_keys.refund(f"charge-{charge['id']}-refund")
-    )
+    refund = Table(stack.table_name).get(table_keys.refund(f"charge-{charge['id']}-refund"))
     assert refund is not None and refund["status"] == "succeeded"
 
 
