@@ -40,7 +40,7 @@ from typing import Any
 
 import boto3
 
-from planhub_local import environ, metrics, moto_patches
+from planhub_local import environ, log_keys, metrics, moto_patches
 from planhub_local.template import ACCOUNT, REGION, REPO, Function, QueueSubscription, StreamSubscription, Template
 
 LAYER_PATH = REPO / "layers" / "planhub"
@@ -68,6 +68,8 @@ def configure_process(jwt_secret: str | None = None) -> None:
     environ.install()
     # Before the layer builds its Metrics: each invocation's metrics are its own, then dropped.
     metrics.install()
+    # And each invocation's log keys (function name, request id) are its own.
+    log_keys.install()
     if str(LAYER_PATH) not in sys.path:
         # On Lambda the layer is on the path at /opt/python; locally it is the layer's folder.
         sys.path.insert(0, str(LAYER_PATH))
@@ -251,17 +253,19 @@ class FunctionRuntime:
         records: list[tuple[_InvocationLog, logging.LogRecord]] = []
         log = _invocation_log.set(records)
         try:
-            with environ.running(container.environ), metrics.invocation():
-                answer = container.handler(json.loads(json.dumps(event)), context)
-        except Exception as error:
-            if not _is_authorizer_refusal(error):
-                _report_failure(logical_id, context, records, error)
-            raise
+            # The report is made inside the invocation, so its lines carry the invocation's keys.
+            with environ.running(container.environ), metrics.invocation(), log_keys.invocation():
+                try:
+                    answer = container.handler(json.loads(json.dumps(event)), context)
+                except Exception as error:
+                    if not _is_authorizer_refusal(error):
+                        _report_failure(logical_id, context, records, error)
+                    raise
+                if isinstance(answer, dict) and str(answer.get("statusCode", "")).startswith("5"):
+                    _report_failure(logical_id, context, records, None)
         finally:
             _invocation_log.reset(log)
             self._release(logical_id, container)
-        if isinstance(answer, dict) and str(answer.get("statusCode", "")).startswith("5"):
-            _report_failure(logical_id, context, records, None)
         return answer
 
 
