@@ -38,6 +38,7 @@ if str(LAYER) not in sys.path:
 
 from planhub.enrolments.models import Enrolment  # noqa: E402
 from planhub.plans.models import Plan  # noqa: E402
+from planhub.storage import races  # noqa: E402
 from planhub.storage.codec import from_attributes  # noqa: E402
 from planhub.storage.entity import Entity  # noqa: E402
 from planhub.storage.table import ConditionFailed, Expression, Table  # noqa: E402
@@ -60,6 +61,7 @@ class Counts:
     updated: int = 0  # plans and enrolments given their missing attributes
     skipped: int = 0  # plans and enrolments that had them all
     raced: int = 0  # updates refused because the item changed since it was read
+    left: int = 0  # items that changed on every attempt, left for the next run
     invalid: list[str] = field(default_factory=list)  # items the entity model refuses, and why
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -71,7 +73,7 @@ class Counts:
     def summary(self) -> str:
         return (
             f"scanned {self.scanned}; updated {self.updated}; skipped {self.skipped}; "
-            f"raced {self.raced}; invalid {len(self.invalid)}"
+            f"raced {self.raced}; left {self.left}; invalid {len(self.invalid)}"
         )
 
 
@@ -108,7 +110,7 @@ def _update(missing: dict[str, Any], item: dict[str, Any]) -> tuple[Expression, 
 def backfill_item(table: Table, item: dict[str, Any], counts: Counts, *, dry_run: bool = False) -> None:
     """Writes the item's missing list attributes unless it changed since read; then from its new state."""
     current: dict[str, Any] | None = item
-    for _ in range(RACE_ATTEMPTS):
+    for attempt in races.attempts(RACE_ATTEMPTS):
         if current is None or current.get("entity") not in LISTED:
             return  # deleted, or no longer a plan or an enrolment
         try:
@@ -128,10 +130,12 @@ def backfill_item(table: Table, item: dict[str, Any], counts: Counts, *, dry_run
             table.update({"PK": current["PK"], "SK": current["SK"]}, update, condition)
         except ConditionFailed as changed:
             counts.add(raced=1)
+            attempt.lost("a backfilled item changed meanwhile; working it out again", changed, pk=current["PK"])
             current = changed.item
             continue
         counts.add(updated=1)
         return
+    counts.add(left=1)  # changed on every attempt: the next run finds it again
 
 
 class Progress:

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from hardening.backfill import DONE, backfill
+from hardening.backfill import DONE, RACE_ATTEMPTS, Counts, backfill, backfill_item
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
+from planhub.storage.table import ConditionFailed, Expression, Table
 from planhub_local import tokens
 from planhub_local.client import Api
 from planhub_local.stack import LocalStack
@@ -180,3 +181,29 @@ def test_a_dry_run_counts_and_changes_nothing(api: Api, stack: LocalStack, plans
     assert counts.updated == 1
     assert user_plans(api) == []
     assert not state.exists()
+
+
+def test_an_item_changed_on_every_attempt_is_counted_left_not_dropped(stack: LocalStack, plans: Plans) -> None:
+    # Given an old plan, and a table where it changes again before each update
+    key = table_keys.plan(int(plans.assigned("u1", {"status": 1, "notify": False})))
+    as_stored_before_the_lists(stack, key)
+    item = Table(stack.table_name, stack.dynamodb).get(key)
+    assert item is not None
+
+    class AlwaysChanged(Table):
+        def __init__(self) -> None:
+            self.updates = 0
+
+        def update(self, key: Key, update: Expression, condition: Expression | None = None) -> dict[str, Any]:
+            self.updates += 1
+            raise ConditionFailed(dict(item))  # type: ignore[arg-type]  # checked above
+
+    table, counts = AlwaysChanged(), Counts()
+
+    # When the backfill works on it
+    backfill_item(table, item, counts)
+
+    # Then it tried RACE_ATTEMPTS times, and the item is counted as left for the next run
+    assert table.updates == RACE_ATTEMPTS
+    assert (counts.raced, counts.updated, counts.left) == (RACE_ATTEMPTS, 0, 1)
+    assert "left 1" in counts.summary()
