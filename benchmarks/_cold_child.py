@@ -4,8 +4,10 @@
 
 Phase 1 imports the handler module with only the code folder and the layer on sys.path, as
 Lambda does, before anything else is loaded: its time and the peak RSS at that point are the
-import figures. Phase 2 starts moto (not timed) and serves the sample event once: the first
-request, which pays for what the function builds lazily (clients, models, schemas).
+import figures. Phase 2 serves the sample event once: the first request, which pays for what
+the function builds lazily (clients, models, schemas). Its AWS calls go over HTTP to the moto
+server the benchmark runs (`AWS_ENDPOINT_URL`, as the function's SDK reads it), holding the
+template's resources; nothing of moto is loaded here, so a child costs its own cold start only.
 Prints one JSON line.
 """
 
@@ -15,41 +17,34 @@ import resource
 import sys
 import time
 
+
+def peak_rss_kb() -> int:
+    """This interpreter's peak RSS. Linux keeps `ru_maxrss` across exec, so a child of a big
+    process (`make bench` runs every benchmark in one) would report its parent's peak; VmHWM
+    belongs to the address space, which exec makes new."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 code_dir, module_name, handler_name, event_path, repo = sys.argv[1:6]
 sys.path[:0] = [code_dir, f"{repo}/layers/planhub"]
 
 started = time.perf_counter()
 module = importlib.import_module(module_name)
 imported = time.perf_counter()
-rss_after_import_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss_after_import_kb = peak_rss_kb()
 modules_after_import = sorted(sys.modules)
 
-# --- not timed: the AWS stand-in -----------------------------------------------------------
+# --- not timed: the invocation's context, as the local stack builds it ---------------------
 sys.path.append(repo)
-import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
+from planhub_local.stack import LambdaContext  # noqa: E402 - after the timed import, on purpose
 
-from planhub_local import moto_patches  # noqa: E402
-from planhub_local import stack as local_stack  # noqa: E402
-
-moto_patches.apply()
-# The stack's own clients come from a separate session, so the function's first client pays
-# for loading its service model exactly as on Lambda (the default session stays cold).
-local_stack.use_session(boto3.session.Session())
-mock = mock_aws()
-mock.start()
-# moto hooks clients created after it is imported; a client made at import (the floors) is
-# given the same hook, so it is answered by moto too.
-from botocore.client import BaseClient  # noqa: E402
-from moto.core.models import botocore_stubber  # noqa: E402
-
-for value in vars(module).values():
-    if isinstance(value, BaseClient):
-        value.meta.events.register("before-send", botocore_stubber)  # type: ignore[arg-type]  # it answers, by design
-local_stack.LocalStack().create()
 with open(event_path) as handle:
     event = json.load(handle)
-context = local_stack.LambdaContext(function_name="cold-start", timeout_seconds=10)
+context = LambdaContext(function_name="cold-start", timeout_seconds=10)
 
 first_started = time.perf_counter()
 outcome = "ok"
@@ -73,4 +68,3 @@ print(
         }
     )
 )
-mock.stop()

@@ -9,51 +9,51 @@ floors; by default every function of template.yaml is measured (3 rounds take mi
 Each figure is the median over BENCH_REPEATS fresh interpreters (`python -I`, one per run):
 the time to import the handler module with the function's own environment from template.yaml
 (plus the local stack's settings) and the layer on sys.path, the peak RSS after that import
-(`ru_maxrss` in the child), and the time to serve its sample event (events/<LogicalId>.json)
-once on moto. The import is also given as the fastest of the runs, beside the floor's
-fastest: a busy machine only adds time. Floors: `boto3_only` imports boto3 and makes a
-client; `libraries` adds Powertools' REST resolver with validation and one pydantic model.
+(VmHWM in the child), and the time to serve its sample event (events/<LogicalId>.json)
+once. The first request's AWS calls go over HTTP to one moto server (moto's own server mode)
+that this process runs, holding the template's resources, reset and created afresh for each
+round, as a deployed function's calls go over the network to AWS; so a child loads nothing of
+moto and costs a cold start, not a whole local stack (80 functions x 3 rounds of children
+once took 30-50 minutes, almost all of it building a stack per child). The import is also
+given as the fastest of the runs, beside the floor's fastest: a busy machine only adds time.
+Floors: `boto3_only` imports boto3 and makes a client; `libraries` adds Powertools' REST
+resolver with validation and one pydantic model.
 The first request's floor is the libraries floor serving one GET.
 
 Also checked: each function's CodeUri holds only its own code, and which of the layer's
 domain packages its import loads. A function's area is the domain package its handler
 calls into (what app.py imports from `planhub.<area>`); loading any other area's package is
-named per function and counted ("functions loading another area's domain code"). The
-shared packages (records, storage, http, events, auth, settings, errors, ids,
-observability, permissions) are no area.
+named per function and counted ("functions loading another area's domain code"). The areas
+and the ones built on another are `planhub_local.areas`, the list tests/test_areas.py
+enforces; every other package of the layer is shared and no area.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import logging
 import os
 import statistics
 import subprocess
 import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planhub_local.stack import DEFAULT_JWT_SECRET, LOCAL_ENVIRONMENT
+import boto3
+
+from planhub_local import moto_patches
+from planhub_local.areas import AREAS, BUILT_ON
+from planhub_local.stack import DEFAULT_JWT_SECRET, LOCAL_ENVIRONMENT, LocalStack, use_session
 from planhub_local.stripe_endpoint import StripeEndpoint
 from planhub_local.template import REPO, Template
 
 CHILD = Path(__file__).with_name("_cold_child.py")
 FLOORS = Path(__file__).with_name("floors")
-DOMAIN_PACKAGES = {
-    "catalog",
-    "commercial",
-    "enrolments",
-    "notifications",
-    "payments",
-    "plan_plays",
-    "plans",
-    "subscriptions",
-}
-# An area built on another by design: plan plays are the billable endpoint of the commercial
-# controls, which admit any billable request in its own transaction (docs/product.md "Plan plays").
-BUILT_ON = {"plan_plays": {"commercial"}, "enrolments": {"payments"}, "billing": {"payments"}}
 IMPORT_TARGET = 1.2  # issue 8: at most 1.2x the libraries floor
 
 
@@ -81,6 +81,43 @@ def _environment(function_environment: dict[str, str]) -> dict[str, str]:
         "JWT_SECRET": DEFAULT_JWT_SECRET,
         **function_environment,
     }
+
+
+@contextmanager
+def _moto_server() -> Iterator[str]:
+    """moto in server mode on a free port, patched as the local stack's moto is: its URL.
+
+    This process's own clients (the stack's creation) use it too, through `AWS_ENDPOINT_URL`,
+    from a session of their own: clients cached by a benchmark run before this one in the same
+    process point at another moto (or at AWS).
+    """
+    from moto.server import ThreadedMotoServer  # only this benchmark serves moto
+
+    moto_patches.apply()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per AWS call
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    saved = {name: os.environ.get(name) for name in [*LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL"]}
+    os.environ.update({**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": url})
+    use_session(boto3.session.Session())
+    try:
+        yield url
+    finally:
+        server.stop()
+        use_session(None)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _fresh_stack(moto_url: str) -> None:
+    """The template's resources, and nothing else, in the moto server: one round's starting point."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"), timeout=30).close()
+    LocalStack().create()
 
 
 def _run_once(target: Target) -> dict[str, Any] | str:
@@ -127,15 +164,15 @@ def _areas(handler_module: Path) -> frozenset[str]:
     modules = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
     modules += [alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names]
     packages = {parts[1] for parts in (m.split(".") for m in modules) if parts[0] == "planhub" and len(parts) > 1}
-    return frozenset(packages & DOMAIN_PACKAGES)
+    return frozenset(packages & AREAS)
 
 
 def _foreign(row: Figures) -> list[str]:
     """The domain packages of other areas that the function's import loads."""
     own = set(row.areas)
     for area in row.areas:
-        own |= BUILT_ON.get(area, set())
-    return sorted((set(row.packages) & DOMAIN_PACKAGES) - own)
+        own |= BUILT_ON.get(area, frozenset())
+    return sorted((set(row.packages) & AREAS) - own)
 
 
 def _summarise(
@@ -173,14 +210,19 @@ def _package_contents(code_dir: Path) -> list[str]:
     )
 
 
-def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
+def main() -> None:
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
     only = os.environ.get("BENCH_FUNCTIONS", "")  # comma-separated logical ids, for quick runs
     functions = Template.default().functions()
-    table_env = {"TABLE_NAME": functions[next(iter(functions))].environment["TABLE_NAME"]}
     # Stripe calls of a first request go to a local Stripe test endpoint, as in `make local`.
     stripe = StripeEndpoint().start()
     local_stripe = {"STRIPE_API_BASE": stripe.url}
+    with _moto_server() as moto_url:
+        _measure(repeats, only, functions, {**local_stripe, "AWS_ENDPOINT_URL": moto_url}, moto_url)
+
+
+def _measure(repeats: int, only: str, functions: dict[str, Any], local: dict[str, str], moto_url: str) -> None:  # noqa: PLR0912 - a report: one branch per figure
+    table_env = {"TABLE_NAME": functions[next(iter(functions))].environment["TABLE_NAME"], **local}
     floor_event = FLOORS / "get_portal_event.json"
     targets = [
         Target("floor: boto3 only", FLOORS, "boto3_only", "lambda_handler", floor_event, _environment(table_env)),
@@ -197,7 +239,7 @@ def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
                 function.handler.rpartition(".")[0],
                 function.handler_name,
                 REPO / "events" / f"{logical_id}.json",
-                _environment({**function.environment, **local_stripe}),
+                _environment({**function.environment, **local}),
                 _areas(function.code_uri / f"{function.handler.rpartition('.')[0]}.py"),
             )
         )
@@ -208,6 +250,7 @@ def main() -> None:  # noqa: PLR0912 - a report: one branch per figure
     runs: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
     crashed: dict[str, str] = {}
     for _ in range(repeats):
+        _fresh_stack(moto_url)
         for target in targets:
             if target.name in crashed:
                 continue

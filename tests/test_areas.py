@@ -9,24 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from planhub_local.areas import AREAS, BUILT_ON
 from planhub_local.template import REPO, Template
 
 LAYER = REPO / "layers" / "planhub" / "planhub"
-AREAS = {
-    "billing",
-    "catalog",
-    "commercial",
-    "enrolments",
-    "notifications",
-    "payments",
-    "plan_plays",
-    "plans",
-    "subscriptions",
-}
-# Plan plays are the billable endpoint of the commercial controls (docs/product.md "Plan plays").
-# `payments` (the Stripe gateway, refunds, payment methods) is shared by the two areas that
-# take money, enrolments and billing (docs/product.md "Enrolments" and "Billing"), and by no other.
-BUILT_ON = {"plan_plays": {"commercial"}, "enrolments": {"payments"}, "billing": {"payments"}}
 FUNCTIONS = Template().functions()
 
 
@@ -45,7 +31,7 @@ def _planhub_packages(module: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", sorted(p.name for p in LAYER.iterdir() if p.is_dir() and p.name != "__pycache__"))
 def test_a_layer_package_imports_no_other_area(package: str) -> None:
-    allowed = {package} | BUILT_ON.get(package, set())
+    allowed = {package} | BUILT_ON.get(package, frozenset())
 
     foreign = {
         f"{module.relative_to(LAYER)} imports planhub.{other}"
