@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import time
 import traceback
 from pathlib import Path
 
@@ -15,12 +16,13 @@ def main() -> None:
         if module.startswith("_"):
             continue
         print(f"== benchmarks.{module}", flush=True)
+        started = time.monotonic()
         try:
             importlib.import_module(f"benchmarks.{module}").main()
         except Exception:  # noqa: BLE001 - one broken benchmark must not hide the others' figures
             traceback.print_exc()
             failed.append(module)
-        print(flush=True)
+        print(f"(benchmarks.{module}: {time.monotonic() - started:.0f} s)\n", flush=True)
     if failed:
         raise SystemExit(f"benchmarks that did not finish: {', '.join(failed)}")
 
