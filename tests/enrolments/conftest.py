@@ -11,8 +11,9 @@ import pytest
 
 from planhub.storage import Table, Write
 from planhub_local import tokens
+from planhub_local.client import Api
 from planhub_local.dynamodb_calls import recorded
-from tests.conftest import Api, Catalog
+from tests.conftest import Catalog
 
 PORTAL = "p-acme"
 PORTAL_NAME = "acme.example.com"

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from planhub_local import tokens
+from planhub_local.client import Api
 from planhub_local.gateway import HttpResponse
 from planhub_local.stack import LocalStack
-from tests.conftest import Api, Catalog
+from tests.conftest import Catalog
 
 PORTAL = "p-acme"
 PORTAL_NAME = "acme.example.com"
