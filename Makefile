@@ -54,7 +54,7 @@ openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code's mode
 lint: install ## ruff, mypy and cfn-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/planhub/planhub planhub_local
+	$(VENV)/bin/mypy layers/planhub/planhub planhub_local operations
 	@for dir in $(FUNCTION_DIRS); do echo "mypy $$dir"; done >/dev/null
 	$(VENV)/bin/mypy $(addsuffix app.py,$(FUNCTION_DIRS))
 	$(LINT_VENV)/bin/cfn-lint --include-checks I -- template.yaml
@@ -75,10 +75,10 @@ harden: $(VENV)/.installed ## Hardening run: >=10,000 generated requests, author
 	$(PY) -m hardening
 
 replay: $(VENV)/.installed ## Send AsyncFailureQueue's dead letters back to the bus (QUEUE_URL=... BUS=... TABLE=...)
-	$(PY) -m hardening.replay --queue-url "$(QUEUE_URL)" --bus-name "$(BUS)" $(if $(TABLE),--table-name "$(TABLE)")
+	$(PY) -m operations.replay --queue-url "$(QUEUE_URL)" --bus-name "$(BUS)" $(if $(TABLE),--table-name "$(TABLE)")
 
 backfill: $(VENV)/.installed ## Give old plans and enrolments the list indexes' attributes (TABLE=... [SEGMENTS=4] [STATE=file: resume])
-	$(PY) -m hardening.backfill --table-name "$(TABLE)" $(if $(SEGMENTS),--segments $(SEGMENTS)) $(if $(STATE),--state "$(STATE)")
+	$(PY) -m operations.backfill --table-name "$(TABLE)" $(if $(SEGMENTS),--segments $(SEGMENTS)) $(if $(STATE),--state "$(STATE)")
 
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) $(LINT_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

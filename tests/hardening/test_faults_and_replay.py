@@ -1,5 +1,5 @@
 """Faults at each hop of an event (EventBridge, SES), Lambda's retries, the dead-letter queue,
-and `python -m hardening.replay`: nothing lost, nothing done twice."""
+and `python -m operations.replay`: nothing lost, nothing done twice."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from hardening.replay import replay
+from operations.replay import replay
 from planhub.storage.bus import EventBus, PublishFailed
 from planhub.storage.mail import Mailer
 from planhub_local.stack import LocalStack

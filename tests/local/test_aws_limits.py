@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from hardening.replay import replay
+from operations.replay import replay
 from planhub.events import (
     EVENT_LIST_LIMIT,
     PUT_EVENTS_MAX_BYTES,

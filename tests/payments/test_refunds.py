@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hardening.replay import replay
+from operations.replay import replay
 from planhub.events import DomainEvent, EventType
 from planhub.payments import request_refund
 from planhub.storage import Table

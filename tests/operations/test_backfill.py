@@ -1,4 +1,4 @@
-"""`python -m hardening.backfill`: plans and enrolments stored before the user's lists existed
+"""`python -m operations.backfill`: plans and enrolments stored before the user's lists existed
 join them; a second run changes nothing; a concurrent change is never overwritten; a stopped
 run goes on from its state file."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hardening.backfill import DONE, RACE_ATTEMPTS, Counts, backfill, backfill_item
+from operations.backfill import DONE, RACE_ATTEMPTS, Counts, backfill, backfill_item
 from planhub.storage import keys as table_keys
 from planhub.storage.keys import Key
 from planhub.storage.table import ConditionFailed, Expression, Table

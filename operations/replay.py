@@ -12,7 +12,7 @@ a few minutes' margin included: every one of them is published again, which cons
 idempotent by event id, take as the redelivery it is. A message is deleted from the queue
 once the bus has accepted its events. Anything else stays.
 
-    python -m hardening.replay --queue-url https://sqs.../AsyncFailureQueue --bus-name planhub-bus \
+    python -m operations.replay --queue-url https://sqs.../AsyncFailureQueue --bus-name planhub-bus \
         --table-name planhub-Table-... [--dry-run]
 """
 
@@ -171,7 +171,7 @@ def replay(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hardening.replay", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m operations.replay", description=__doc__.split("\n\n")[0])
     parser.add_argument("--queue-url", required=True, help="AsyncFailureQueueUrl (a stack output)")
     parser.add_argument("--bus-name", required=True, help="EventBusName (a stack output)")
     parser.add_argument("--table-name", default=None, help="TableName (a stack output): for stream batches")

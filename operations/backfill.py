@@ -15,7 +15,7 @@ It is idempotent (a second run updates nothing) and resumable: after each page i
 segment's `LastEvaluatedKey` and, with `--state FILE`, keeps them there; run again with the same
 file to go on where it stopped (a finished segment is `"done"`).
 
-    python -m hardening.backfill --table-name planhub-Table-... [--segments 4] [--state backfill.json] [--dry-run]
+    python -m operations.backfill --table-name planhub-Table-... [--segments 4] [--state backfill.json] [--dry-run]
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def backfill(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hardening.backfill", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m operations.backfill", description=__doc__.split("\n\n")[0])
     parser.add_argument("--table-name", required=True, help="TableName (a stack output)")
     parser.add_argument("--segments", type=int, default=4, help="parallel Scan segments (and threads)")
     parser.add_argument("--state", type=Path, default=None, help="file keeping each segment's position: resume from it")
