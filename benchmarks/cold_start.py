@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 
@@ -99,19 +100,13 @@ def _moto_server() -> Iterator[str]:
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
-    saved = {name: os.environ.get(name) for name in [*LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL"]}
-    os.environ.update({**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": url})
-    use_session(boto3.session.Session())
-    try:
-        yield url
-    finally:
-        server.stop()
-        use_session(None)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with mock.patch.dict(os.environ, {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": url}):
+        use_session(boto3.session.Session())
+        try:
+            yield url
+        finally:
+            server.stop()
+            use_session(None)
 
 
 def _fresh_stack(moto_url: str) -> None:
@@ -216,9 +211,11 @@ def main() -> None:
     functions = Template.default().functions()
     # Stripe calls of a first request go to a local Stripe test endpoint, as in `make local`.
     stripe = StripeEndpoint().start()
-    local_stripe = {"STRIPE_API_BASE": stripe.url}
-    with _moto_server() as moto_url:
-        _measure(repeats, only, functions, {**local_stripe, "AWS_ENDPOINT_URL": moto_url}, moto_url)
+    try:
+        with _moto_server() as moto_url:
+            _measure(repeats, only, functions, {"STRIPE_API_BASE": stripe.url, "AWS_ENDPOINT_URL": moto_url}, moto_url)
+    finally:
+        stripe.stop()
 
 
 def _measure(repeats: int, only: str, functions: dict[str, Any], local: dict[str, str], moto_url: str) -> None:  # noqa: PLR0912 - a report: one branch per figure
