@@ -48,6 +48,14 @@ def _function(tmp_path: Path, logical_id: str, service: str) -> Function:
     return Function(logical_id, folder, "app.lambda_handler", {"POWERTOOLS_SERVICE_NAME": service}, timeout=10)
 
 
+def _functions_of_one_service(tmp_path: Path, *names: str) -> tuple[str, FunctionRuntime]:
+    """A runtime of `LogKeys<name>Function` for each name, all of one fresh service (as every
+    planhub function is), and that service."""
+    service = f"svc-shared-{uuid.uuid4().hex[:8]}"
+    functions = [_function(tmp_path, f"LogKeys{name}Function", service) for name in names]
+    return service, FunctionRuntime({f.logical_id: f for f in functions})
+
+
 def _overlapping(runtime: FunctionRuntime, calls: list[tuple[str, dict[str, object]]]) -> None:
     BARRIER.reset()
     threads = [
@@ -68,13 +76,11 @@ def _invoke_quietly(runtime: FunctionRuntime, logical_id: str, event: dict[str, 
 def test_overlapping_invocations_log_their_own_function_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given two functions of one service (as every planhub function is)
-    service = f"svc-shared-{uuid.uuid4().hex[:8]}"
-    first, second = (_function(tmp_path, f"LogKeys{name}Function", service) for name in ("First", "Second"))
-    runtime = FunctionRuntime({f.logical_id: f for f in (first, second)})
+    # Given two functions of one service
+    service, runtime = _functions_of_one_service(tmp_path, "First", "Second")
 
     # When both are inside their handlers at the same time
-    _overlapping(runtime, [(first.logical_id, {"n": 1}), (second.logical_id, {"n": 2})])
+    _overlapping(runtime, [("LogKeysFirstFunction", {"n": 1}), ("LogKeysSecondFunction", {"n": 2})])
 
     # Then each line names its own function
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
@@ -88,12 +94,10 @@ def test_a_failure_report_shows_the_failed_invocations_own_keys(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a failing function and another of the same service running at the same time
-    service = f"svc-shared-{uuid.uuid4().hex[:8]}"
-    failing, other = (_function(tmp_path, f"LogKeys{name}Function", service) for name in ("Failing", "Other"))
-    runtime = FunctionRuntime({f.logical_id: f for f in (failing, other)})
+    _, runtime = _functions_of_one_service(tmp_path, "Failing", "Other")
 
     # When the failing one raises while the other is inside its handler
-    _overlapping(runtime, [(failing.logical_id, {"n": 7, "fail": True}), (other.logical_id, {"n": 8})])
+    _overlapping(runtime, [("LogKeysFailingFunction", {"n": 7, "fail": True}), ("LogKeysOtherFunction", {"n": 8})])
 
     # Then its reported line names the failing function, not the other one
     report = capsys.readouterr().err
